@@ -1,2 +1,11 @@
 /** mvcc-doctor's public API. The lab (throwaway clusters and fault scenarios) is at "mvcc-doctor/lab". */
-export const VERSION = '0.1.0';
+export { VERSION } from './version.js';
+export { diagnose, type DiagnoseOptions } from './diagnose.js';
+export { resolveConnOptions, type ConnOptions, type ConnInputs } from './connect/conn-options.js';
+export { DoctorError, type DoctorErrorCode } from './connect/doctor-error.js';
+export { CHECKS } from './checks/registry.js';
+export type { Finding, Severity, Subject, Origin } from './checks/finding.js';
+export { DEFAULT_THRESHOLDS, type Thresholds } from './checks/thresholds.js';
+export type { Report } from './report/report.js';
+export { renderTerminal } from './report/terminal.js';
+export { renderMarkdown } from './report/markdown.js';

@@ -4,7 +4,8 @@ import type { Cluster } from './cluster.js';
 export async function vacuumVerbose(cluster: Cluster, table: string, database = 'postgres', options = ''): Promise<string> {
   const client = await cluster.connect(database, 'mvcc-doctor-lab-evidence');
   const lines: string[] = [];
-  client.on('notice', (notice) => lines.push(notice.message ?? ''));
+  // PG 14 and older put the dead-row counts in the DETAIL of the notice, not in its message.
+  client.on('notice', (notice) => lines.push(notice.message ?? '', ...(notice.detail ? [notice.detail] : [])));
   try {
     await client.query(`VACUUM (VERBOSE${options ? `, ${options}` : ''}) ${table}`);
   } finally {
@@ -13,9 +14,9 @@ export async function vacuumVerbose(cluster: Cluster, table: string, database = 
   return lines.join('\n');
 }
 
-/** "N are dead but not yet removable" from VACUUM VERBOSE output (PG 12–18 wording). */
+/** "N are dead but not yet removable" (PG 15+) or "N dead row versions cannot be removed yet" (PG 12–14) from VACUUM VERBOSE. */
 export function deadButNotRemovable(verbose: string): number {
-  const match = /(\d+) are dead but not yet removable/.exec(verbose);
+  const match = /(\d+) (?:are dead but not yet removable|dead row versions cannot be removed yet)/.exec(verbose);
   return match ? Number(match[1]) : 0;
 }
 

@@ -1,0 +1,32 @@
+import { defineCheck } from './define-check.js';
+import type { FindingDraft } from './finding.js';
+import { formatCount } from './sql-text.js';
+
+export default defineCheck({
+  id: 'checksum-failures',
+  meta: {
+    title: 'Data checksum failures',
+    area: 'integrity',
+    why: 'A page whose checksum fails cannot be read, so VACUUM cannot freeze it: the table can never advance relfrozenxid, and the database ages toward wraparound. This is the bad-block cause of the wraparound incident.',
+  },
+  uses: ['databases'],
+  evaluate(snapshot) {
+    const findings: FindingDraft[] = [];
+    for (const db of snapshot.databases ?? []) {
+      const count = db.checksum_failures ?? 0;
+      if (count === 0) continue;
+      findings.push({
+        severity: 'critical',
+        subject: { database: db.datname },
+        summary: `Database "${db.datname}" has had ${formatCount(count)} checksum failure(s), the last at ${db.checksum_last_failure?.toISOString() ?? 'an unknown time'}: some pages are corrupt.`,
+        evidence: [{ database: db.datname, checksum_failures: count, checksum_last_failure: db.checksum_last_failure?.toISOString() ?? null }],
+        remediation: [
+          `pg_amcheck --heapallindexed -d ${JSON.stringify(db.datname)}  -- find the relations and blocks`,
+          '-- the server log names each bad block: "invalid page in block N of relation …"',
+          '-- restore those blocks from a standby or backup; as a last resort salvage the readable rows with a TID-range copy',
+        ],
+      });
+    }
+    return findings;
+  },
+});

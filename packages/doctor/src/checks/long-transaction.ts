@@ -1,0 +1,30 @@
+import { defineCheck } from './define-check.js';
+import type { FindingDraft } from './finding.js';
+import { countText, pinText, pinningSessions, severityFor } from './session-finding.js';
+import { formatDuration } from './sql-text.js';
+
+export default defineCheck({
+  id: 'long-transaction',
+  meta: {
+    title: 'Long-running transaction, pinning the horizon',
+    area: 'horizon',
+    why: 'A long statement or transaction keeps the snapshot it started with, so every row version deleted since must stay on disk. Tables churned meanwhile bloat, and freezing cannot pass its xmin.',
+  },
+  uses: ['activity'],
+  evaluate(snapshot, { thresholds }) {
+    const findings: FindingDraft[] = [];
+    for (const { session, finding, keptTables } of pinningSessions(snapshot, (s) => !(s.state?.startsWith('idle in transaction') ?? false))) {
+      const age = session.xact_seconds ?? 0;
+      const severity = severityFor(age, thresholds.longTransactionSeconds, keptTables);
+      if (!severity) continue;
+      const running = session.state === 'active' ? `, running for ${formatDuration(session.query_seconds ?? 0)}` : '';
+      findings.push({
+        ...finding,
+        severity,
+        summary: `Transaction of pid ${session.pid}${session.application_name ? ` (${session.application_name})` : ''} is ${formatDuration(age)} old${running} and ${pinText(session)}${keptTables ? `, keeping dead tuples in ${countText(keptTables, 'table')}` : ''}.`,
+        remediation: [...finding.remediation, `-- bound it next time: SET statement_timeout (and transaction_timeout on 17+) for that role or application`],
+      });
+    }
+    return findings;
+  },
+});

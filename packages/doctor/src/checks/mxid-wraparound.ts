@@ -1,0 +1,52 @@
+import { settingNumber } from '../collect/rows.js';
+import { defineCheck } from './define-check.js';
+import type { FindingDraft, Severity } from './finding.js';
+import { formatCount, qualified } from './sql-text.js';
+import { ageLimits, timeLeft, zoneOf, type Zone } from './wraparound-limits.js';
+
+const SEVERITY: Record<Zone, Severity | undefined> = { ok: undefined, autovacuum: 'warning', failsafe: 'critical', warn: 'critical', stop: 'critical' };
+
+export default defineCheck({
+  id: 'mxid-wraparound',
+  meta: {
+    title: 'MultiXact ID wraparound',
+    area: 'wraparound',
+    why: 'Rows locked by several transactions (FOR SHARE, foreign keys) carry a 32-bit MultiXact ID that VACUUM must freeze like an XID. When mxid_age nears 2^31 PostgreSQL warns, then refuses commands that create MultiXacts.',
+  },
+  uses: ['databases', 'settings'],
+  evaluate(snapshot) {
+    const limits = ageLimits(
+      snapshot.server.version_num,
+      settingNumber(snapshot.settings, 'autovacuum_multixact_freeze_max_age', 400_000_000),
+      settingNumber(snapshot.settings, 'vacuum_multixact_failsafe_age', 1_600_000_000),
+    );
+    const findings: FindingDraft[] = [];
+    for (const db of snapshot.databases ?? []) {
+      const zone = zoneOf(db.mxid_age, limits);
+      const severity = SEVERITY[zone];
+      if (!severity) continue;
+      const oldest = [...(snapshot.tables[db.datname] ?? [])].sort((a, b) => b.mxid_age - a.mxid_age).filter((t) => t.mxid_age > 0).slice(0, 10);
+      const left = timeLeft(db.mxid_age, limits, undefined);
+      findings.push({
+        severity,
+        subject: { database: db.datname },
+        summary:
+          zone === 'stop'
+            ? `Database "${db.datname}" is ${formatCount(db.mxid_age)} MultiXacts old: it refuses commands that create new MultiXact IDs.`
+            : `Database "${db.datname}" is ${formatCount(db.mxid_age)} MultiXacts old (${zone === 'autovacuum' ? 'past autovacuum_multixact_freeze_max_age' : zone === 'failsafe' ? 'past the failsafe age' : 'inside the warning zone'})${left[0] ? `, ${formatCount(left[0].remaining)} before the ${left[0].limit} limit` : ''}.`,
+        evidence: [
+          { database: db.datname, mxid_age: db.mxid_age, zone },
+          { limits: Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)) },
+          ...left.map((l) => ({ to: l.limit, multixacts_left: l.remaining })),
+          ...oldest.map((t) => ({ table: `${t.schema}.${t.name}`, mxid_age: t.mxid_age, pages: t.pages })),
+        ],
+        remediation: [
+          `-- in database "${db.datname}", oldest first:`,
+          ...oldest.map((t) => `VACUUM (FREEZE, TRUNCATE false, VERBOSE) ${qualified(t.schema, t.name)};`),
+          `-- then find what creates MultiXacts so fast: SELECT … FOR SHARE / FOR KEY SHARE and foreign keys on hot rows`,
+        ],
+      });
+    }
+    return findings;
+  },
+});

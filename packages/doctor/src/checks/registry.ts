@@ -1,0 +1,37 @@
+import autovacuumDisabled from './autovacuum-disabled.js';
+import autovacuumLag from './autovacuum-lag.js';
+import checksumFailures from './checksum-failures.js';
+import deadTuples from './dead-tuples.js';
+import deadlocks from './deadlocks.js';
+import type { CheckDefinition } from './define-check.js';
+import idleInTransaction from './idle-in-transaction.js';
+import lockBlocking from './lock-blocking.js';
+import longTransaction from './long-transaction.js';
+import mxidWraparound from './mxid-wraparound.js';
+import preparedTransaction from './prepared-transaction.js';
+import replicationSlot from './replication-slot.js';
+import standbyFeedback from './standby-feedback.js';
+import vacuumRunning from './vacuum-running.js';
+import vacuumSettings from './vacuum-settings.js';
+import xidWraparound from './xid-wraparound.js';
+import xminHorizon from './xmin-horizon.js';
+
+/** Every check, by id. Ids are stable: they are part of the JSON output and of alert rules. */
+export const CHECKS: readonly CheckDefinition[] = Object.freeze([
+  xidWraparound,
+  mxidWraparound,
+  xminHorizon,
+  idleInTransaction,
+  longTransaction,
+  preparedTransaction,
+  replicationSlot,
+  standbyFeedback,
+  deadTuples,
+  autovacuumLag,
+  autovacuumDisabled,
+  vacuumRunning,
+  lockBlocking,
+  deadlocks,
+  checksumFailures,
+  vacuumSettings,
+]);

@@ -1,0 +1,31 @@
+import { defineCheck } from './define-check.js';
+import type { FindingDraft } from './finding.js';
+import { formatDuration } from './sql-text.js';
+
+export default defineCheck({
+  id: 'vacuum-running',
+  meta: {
+    title: 'Vacuums in progress',
+    area: 'vacuum',
+    why: 'An anti-wraparound autovacuum cannot be skipped and does not yield its lock; if it waits on a lock or crawls under cost limits, the database keeps ageing. Its progress shows whether freezing will finish in time.',
+  },
+  uses: ['vacuumProgress'],
+  evaluate(snapshot) {
+    const findings: FindingDraft[] = [];
+    for (const v of snapshot.vacuumProgress ?? []) {
+      const wraparound = /to prevent wraparound/i.test(v.query ?? '');
+      const waiting = v.wait_event_type === 'Lock';
+      const done = v.heap_blks_total > 0 ? Math.round((100 * v.heap_blks_scanned) / v.heap_blks_total) : 0;
+      findings.push({
+        severity: waiting || (wraparound && (v.seconds ?? 0) > 3600) ? 'warning' : 'info',
+        subject: { database: v.datname, table: v.relation, pid: v.pid },
+        summary: `${v.backend_type === 'autovacuum worker' ? 'Autovacuum' : 'VACUUM'}${wraparound ? ' (anti-wraparound)' : ''} of ${v.relation} in "${v.datname}" is ${done}% through (${v.phase})${v.seconds !== null ? ` after ${formatDuration(v.seconds)}` : ''}${waiting ? `, waiting on a ${v.wait_event} lock` : ''}.`,
+        evidence: [{ ...v }],
+        remediation: waiting
+          ? ['-- find who holds the lock it waits for: mvcc-doctor check shows it under lock-blocking', `SELECT pg_blocking_pids(${v.pid});`]
+          : ['-- let it finish; to speed it up: ALTER SYSTEM SET autovacuum_vacuum_cost_delay = 0; SELECT pg_reload_conf();'],
+      });
+    }
+    return findings;
+  },
+});

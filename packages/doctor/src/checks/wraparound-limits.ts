@@ -1,0 +1,62 @@
+import type { XidRate } from '../collect/snapshot.js';
+import { formatCount, formatDuration } from './sql-text.js';
+
+/** Ages at which PostgreSQL acts, for XIDs or MultiXacts (varsup.c / multixact.c SetTransactionIdLimit). */
+export interface AgeLimits {
+  /** autovacuum_freeze_max_age: anti-wraparound autovacuum starts. */
+  autovacuum: number;
+  /** vacuum_failsafe_age (14+): VACUUM drops everything but freezing. */
+  failsafe?: number;
+  /** "must be vacuumed within N transactions" warnings start. */
+  warn: number;
+  /** New IDs are refused. */
+  stop: number;
+  /** Wraparound itself: data would vanish. */
+  wrap: number;
+}
+
+const HALF_SPACE = 2 ** 31 - 1;
+
+/** PostgreSQL 14 widened the margins to 40M (warn) and 3M (stop); before, they were 10M and 1M. */
+export function ageLimits(versionNum: number, autovacuum: number, failsafe?: number): AgeLimits {
+  const wide = versionNum >= 140000;
+  return {
+    autovacuum,
+    failsafe: versionNum >= 140000 ? failsafe : undefined,
+    warn: HALF_SPACE - (wide ? 40_000_000 : 10_000_000),
+    stop: HALF_SPACE - (wide ? 3_000_000 : 1_000_000),
+    wrap: HALF_SPACE,
+  };
+}
+
+export type Zone = 'ok' | 'autovacuum' | 'failsafe' | 'warn' | 'stop';
+
+export function zoneOf(age: number, limits: AgeLimits): Zone {
+  if (age >= limits.stop) return 'stop';
+  if (age >= limits.warn) return 'warn';
+  if (limits.failsafe !== undefined && age >= limits.failsafe) return 'failsafe';
+  if (age > limits.autovacuum) return 'autovacuum';
+  return 'ok';
+}
+
+/** Remaining IDs and time to each limit still ahead. */
+export function timeLeft(age: number, limits: AgeLimits, rate: XidRate | undefined): { limit: string; remaining: number; eta: string }[] {
+  const ahead: [string, number | undefined][] = [
+    ['autovacuum_freeze_max_age', limits.autovacuum],
+    ['failsafe', limits.failsafe],
+    ['warning', limits.warn],
+    ['stop', limits.stop],
+  ];
+  return ahead
+    .filter((entry): entry is [string, number] => entry[1] !== undefined && entry[1] > age)
+    .map(([limit, at]) => ({
+      limit,
+      remaining: at - age,
+      eta: !rate ? 'unknown (no --sample)' : rate.xidsPerSecond > 0 ? formatDuration((at - age) / rate.xidsPerSecond) : 'never at the current rate (0/s)',
+    }));
+}
+
+export function describeRate(rate: XidRate | undefined, unit = 'XIDs'): string {
+  if (!rate) return 'rate not measured';
+  return `${formatCount(rate.xidsPerSecond)} ${unit}/s over ${rate.sampleSeconds.toFixed(1)}s`;
+}

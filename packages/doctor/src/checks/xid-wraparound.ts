@@ -1,0 +1,80 @@
+import type { TableRow } from '../collect/rows.js';
+import { settingNumber } from '../collect/rows.js';
+import { defineCheck } from './define-check.js';
+import type { FindingDraft, Severity } from './finding.js';
+import { horizonHolders, holdsDatabase, releaseSteps } from './horizon-holders.js';
+import { formatCount, qualified, quoteIdent } from './sql-text.js';
+import { ageLimits, describeRate, timeLeft, zoneOf, type Zone } from './wraparound-limits.js';
+
+const SEVERITY: Record<Zone, Severity | undefined> = { ok: undefined, autovacuum: 'warning', failsafe: 'critical', warn: 'critical', stop: 'critical' };
+
+export default defineCheck({
+  id: 'xid-wraparound',
+  meta: {
+    title: 'Transaction ID wraparound',
+    area: 'wraparound',
+    why: 'XIDs are 32-bit: rows older than 2^31 XIDs would turn invisible, so VACUUM must freeze them and advance relfrozenxid. Past the warning limit PostgreSQL nags; 3M XIDs before wraparound it refuses every command that needs a new XID.',
+  },
+  uses: ['databases', 'settings'],
+  evaluate(snapshot) {
+    const limits = ageLimits(
+      snapshot.server.version_num,
+      settingNumber(snapshot.settings, 'autovacuum_freeze_max_age', 200_000_000),
+      settingNumber(snapshot.settings, 'vacuum_failsafe_age', 1_600_000_000),
+    );
+    const findings: FindingDraft[] = [];
+    for (const db of snapshot.databases ?? []) {
+      const zone = zoneOf(db.xid_age, limits);
+      const severity = SEVERITY[zone];
+      if (!severity) continue;
+      const oldest = (snapshot.tables[db.datname] ?? []).filter((t) => t.xid_age > 0).slice(0, 10);
+      const left = timeLeft(db.xid_age, limits, snapshot.xidRate);
+      const holders = horizonHolders(snapshot).filter((h) => holdsDatabase(h, db.datname) && h.xids >= db.xid_age * 0.5);
+      findings.push({
+        severity,
+        subject: { database: db.datname },
+        summary: summary(db.datname, db.xid_age, zone, left[0]),
+        evidence: [
+          { database: db.datname, xid_age: db.xid_age, datfrozenxid: db.datfrozenxid, zone, allows_connections: db.datallowconn },
+          { limits: Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)), rate: describeRate(snapshot.xidRate) },
+          ...left.map((l) => ({ to: l.limit, xids_left: l.remaining, eta: l.eta })),
+          ...oldest.map(tableEvidence),
+        ],
+        remediation: remedy(db.datname, zone, oldest, holders.flatMap(releaseSteps), db.datallowconn),
+      });
+    }
+    return findings;
+  },
+});
+
+function summary(database: string, age: number, zone: Zone, next: { limit: string; remaining: number; eta: string } | undefined): string {
+  const head = `Database "${database}" is ${formatCount(age)} XIDs old`;
+  switch (zone) {
+    case 'stop':
+      return `${head}: it is in the stop zone and refuses every command that needs a new transaction ID.`;
+    case 'warn':
+      return `${head}: inside the wraparound warning zone${next ? `, ${formatCount(next.remaining)} XIDs (${next.eta}) before it stops accepting writes` : ''}.`;
+    case 'failsafe':
+      return `${head}: past vacuum_failsafe_age, VACUUM now skips index cleanup to freeze as fast as it can.`;
+    default:
+      return `${head}: past autovacuum_freeze_max_age, anti-wraparound autovacuum should be freezing it${next ? ` (${next.eta} to ${next.limit})` : ''}.`;
+  }
+}
+
+function tableEvidence(t: TableRow): Record<string, unknown> {
+  return { table: `${t.schema}.${t.name}`, xid_age: t.xid_age, toast_xid_age: t.toast_xid_age || undefined, pages: t.pages + t.toast_pages };
+}
+
+function remedy(database: string, zone: Zone, oldest: TableRow[], releases: string[], allowsConnections: boolean): string[] {
+  const freeze = oldest.map((t) => `VACUUM (FREEZE, TRUNCATE false, VERBOSE) ${qualified(t.schema, t.name)};`);
+  const steps: string[] = [];
+  if (releases.length > 0) steps.push(`-- first release what holds the horizon, or freezing cannot advance relfrozenxid:`, ...releases);
+  if (!allowsConnections) steps.push(`-- "${database}" does not accept connections: ALTER DATABASE ${quoteIdent(database)} ALLOW_CONNECTIONS true; then freeze it`);
+  steps.push(
+    `-- in database "${database}", oldest first (TRUNCATE false: truncation needs a new XID in the stop zone):`,
+    ...freeze,
+    `mvcc-doctor freeze plan  -- the whole rescue, every database, ordered by age`,
+  );
+  if (zone === 'autovacuum') steps.push(`-- check what blocks autovacuum: mvcc-doctor check shows horizon holders and vacuum-running`);
+  return steps;
+}

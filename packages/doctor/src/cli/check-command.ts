@@ -1,0 +1,78 @@
+import { parseArgs } from 'node:util';
+import { DEFAULT_THRESHOLDS, type Thresholds } from '../checks/thresholds.js';
+import { resolveConnOptions } from '../connect/conn-options.js';
+import { DoctorError } from '../connect/doctor-error.js';
+import { diagnose } from '../diagnose.js';
+import { renderMarkdown } from '../report/markdown.js';
+import { renderTerminal } from '../report/terminal.js';
+import { parseDuration } from './parse-duration.js';
+import type { CommandIO } from './io.js';
+
+export const CHECK_HELP = `Usage: mvcc-doctor check [conninfo | postgresql://URL] [options]
+
+Diagnose every MVCC fault of a PostgreSQL 12–18 cluster: wraparound, horizon holders, bloat, locks.
+Connection: the argument, then -h/-p/-U/-d, then DATABASE_URL and PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE.
+
+Options:
+  -h, --host HOST             server host
+  -p, --port PORT             server port
+  -U, --user USER             role to connect as (pg_monitor is enough)
+  -d, --dbname DB             examine only this database (default: every database that accepts connections)
+      --sample DURATION       measure the XID rate over this long for time-to-wraparound (default 1s; 0 = off)
+      --json                  machine-readable output (schema: docs/check-json.md)
+      --markdown              Markdown output
+      --statement-timeout D   per-query limit (default 30s)
+      --lock-timeout D        never wait longer for a lock (default 1s)
+      --threshold NAME=VALUE  override a threshold, e.g. idleInTransactionSeconds=0 (repeatable)
+      --no-color              plain output (also NO_COLOR)
+Exit codes: 0 ok, 1 warning, 2 critical, 3 could not diagnose.`;
+
+export async function checkCommand(argv: string[], io: CommandIO): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      host: { type: 'string', short: 'h' },
+      port: { type: 'string', short: 'p' },
+      user: { type: 'string', short: 'U' },
+      dbname: { type: 'string', short: 'd' },
+      sample: { type: 'string', default: '1s' },
+      json: { type: 'boolean', default: false },
+      markdown: { type: 'boolean', default: false },
+      'statement-timeout': { type: 'string', default: '30s' },
+      'lock-timeout': { type: 'string', default: '1s' },
+      threshold: { type: 'string', multiple: true, default: [] },
+      'no-color': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    io.out(`${CHECK_HELP}\n`);
+    return 0;
+  }
+  if (positionals.length > 1) throw new DoctorError('usage', `check takes one connection argument, got ${positionals.length}`);
+  const conn = resolveConnOptions({ conninfo: positionals[0], host: values.host, port: values.port, user: values.user, dbname: values.dbname, env: io.env });
+  const report = await diagnose(conn, {
+    dbname: values.dbname,
+    sampleMs: parseDuration(values.sample, '--sample'),
+    limits: { statementTimeoutMs: parseDuration(values['statement-timeout'], '--statement-timeout'), lockTimeoutMs: parseDuration(values['lock-timeout'], '--lock-timeout') },
+    thresholds: parseThresholds(values.threshold),
+  });
+  if (values.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
+  else if (values.markdown) io.out(renderMarkdown(report));
+  else io.out(renderTerminal(report, { color: io.color && !values['no-color'], evidenceRows: 6 }));
+  return report.exit_code;
+}
+
+function parseThresholds(pairs: string[]): Partial<Thresholds> {
+  const result: Partial<Thresholds> = {};
+  for (const pair of pairs) {
+    const [name, value] = pair.split('=');
+    if (!name || !(name in DEFAULT_THRESHOLDS) || value === undefined || !Number.isFinite(Number(value))) {
+      throw new DoctorError('usage', `--threshold takes NAME=NUMBER with NAME one of ${Object.keys(DEFAULT_THRESHOLDS).join(', ')}`);
+    }
+    result[name as keyof Thresholds] = Number(value);
+  }
+  return result;
+}

@@ -1,0 +1,119 @@
+import type { Dataset } from './dataset.js';
+
+/** Excludes our own sessions, so the doctor never reports itself. */
+const NOT_US = `pid <> pg_backend_pid() AND application_name IS DISTINCT FROM 'mvcc-doctor'`;
+
+export const server: Dataset = {
+  name: 'server',
+  scope: 'cluster',
+  // The next XID is read from the snapshot's xmax: it needs no XID of its own, so it works in the stop zone.
+  sql: {
+    120000: `SELECT current_setting('server_version_num')::int AS version_num, current_setting('server_version') AS version,
+      pg_is_in_recovery() AS in_recovery, current_user AS role,
+      (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser,
+      pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS read_all_stats,
+      txid_snapshot_xmax(txid_current_snapshot())::text AS next_xid, extract(epoch FROM clock_timestamp())::float8 AS at`,
+    130000: `SELECT current_setting('server_version_num')::int AS version_num, current_setting('server_version') AS version,
+      pg_is_in_recovery() AS in_recovery, current_user AS role,
+      (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser,
+      pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS read_all_stats,
+      pg_snapshot_xmax(pg_current_snapshot())::text AS next_xid, extract(epoch FROM clock_timestamp())::float8 AS at`,
+  },
+};
+
+export const settings: Dataset = {
+  name: 'settings',
+  scope: 'cluster',
+  sql: {
+    120000: `SELECT name, setting, unit, source FROM pg_settings
+      WHERE name LIKE 'autovacuum%' OR name LIKE 'vacuum%' OR name IN
+        ('max_prepared_transactions', 'hot_standby_feedback', 'old_snapshot_threshold', 'track_counts',
+         'idle_in_transaction_session_timeout', 'statement_timeout', 'deadlock_timeout', 'log_lock_waits',
+         'max_connections', 'transaction_timeout', 'data_checksums', 'block_size', 'max_worker_processes')`,
+  },
+};
+
+export const databases: Dataset = {
+  name: 'databases',
+  scope: 'cluster',
+  sql: {
+    120000: `SELECT d.datname, d.datallowconn, d.datconnlimit, age(d.datfrozenxid)::int8 AS xid_age,
+      mxid_age(d.datminmxid)::int8 AS mxid_age, d.datfrozenxid::text AS datfrozenxid,
+      s.deadlocks::int8, s.checksum_failures::int8, s.checksum_last_failure, s.xact_commit::int8, s.xact_rollback::int8,
+      s.conflicts::int8, d.datname = current_database() AS is_current
+      FROM pg_database d LEFT JOIN pg_stat_database s ON s.datid = d.oid ORDER BY age(d.datfrozenxid) DESC`,
+  },
+};
+
+const ACTIVITY_COLUMNS = `pid, datname, usename, application_name, client_addr::text AS client_addr, backend_type, state,
+  backend_xid::text AS backend_xid, backend_xmin::text AS backend_xmin,
+  age(backend_xid)::int8 AS xid_age, age(backend_xmin)::int8 AS xmin_age,
+  extract(epoch FROM clock_timestamp() - xact_start)::float8 AS xact_seconds,
+  extract(epoch FROM clock_timestamp() - query_start)::float8 AS query_seconds,
+  extract(epoch FROM clock_timestamp() - state_change)::float8 AS state_seconds,
+  wait_event_type, wait_event, left(query, 2000) AS query, pg_blocking_pids(pid) AS blocked_by`;
+
+export const activity: Dataset = {
+  name: 'activity',
+  scope: 'cluster',
+  needs: 'pg_read_all_stats',
+  sql: { 120000: `SELECT ${ACTIVITY_COLUMNS} FROM pg_stat_activity WHERE ${NOT_US}` },
+};
+
+export const prepared: Dataset = {
+  name: 'prepared',
+  scope: 'cluster',
+  // A prepared transaction's locks have no pid; they share the virtualtransaction of its transactionid lock.
+  sql: {
+    120000: `SELECT p.gid, p.database, p.owner, p.transaction::text AS xid, age(p.transaction)::int8 AS xid_age,
+      extract(epoch FROM clock_timestamp() - p.prepared)::float8 AS seconds, p.prepared,
+      coalesce((SELECT json_agg(json_build_object('locktype', l.locktype, 'mode', l.mode, 'relation', l.relation::regclass::text,
+                 'same_database', l.database = (SELECT oid FROM pg_database WHERE datname = current_database())))
+        FROM pg_locks l
+        WHERE l.pid IS NULL AND l.locktype <> 'transactionid' AND l.virtualtransaction =
+          (SELECT t.virtualtransaction FROM pg_locks t
+            WHERE t.locktype = 'transactionid' AND t.transactionid = p.transaction AND t.pid IS NULL LIMIT 1)), '[]') AS locks
+      FROM pg_prepared_xacts p ORDER BY age(p.transaction) DESC`,
+  },
+};
+
+const SLOT_BASE = `slot_name, slot_type, plugin, database, temporary, active, active_pid,
+  xmin::text AS xmin, catalog_xmin::text AS catalog_xmin, age(xmin)::int8 AS xmin_age, age(catalog_xmin)::int8 AS catalog_xmin_age,
+  restart_lsn::text AS restart_lsn,
+  CASE WHEN pg_is_in_recovery() THEN pg_wal_lsn_diff(pg_last_wal_replay_lsn(), restart_lsn)
+       ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) END::int8 AS retained_bytes`;
+
+export const slots: Dataset = {
+  name: 'slots',
+  scope: 'cluster',
+  sql: {
+    120000: `SELECT ${SLOT_BASE}, NULL::text AS wal_status, NULL::float8 AS inactive_seconds, NULL::text AS invalidation_reason FROM pg_replication_slots`,
+    130000: `SELECT ${SLOT_BASE}, wal_status, NULL::float8 AS inactive_seconds, NULL::text AS invalidation_reason FROM pg_replication_slots`,
+    170000: `SELECT ${SLOT_BASE}, wal_status, extract(epoch FROM clock_timestamp() - inactive_since)::float8 AS inactive_seconds,
+      invalidation_reason FROM pg_replication_slots`,
+  },
+};
+
+export const standbys: Dataset = {
+  name: 'standbys',
+  scope: 'cluster',
+  needs: 'pg_read_all_stats',
+  sql: {
+    120000: `SELECT pid, application_name, client_addr::text AS client_addr, state, sync_state,
+      backend_xmin::text AS backend_xmin, age(backend_xmin)::int8 AS xmin_age,
+      extract(epoch FROM replay_lag)::float8 AS replay_lag_seconds FROM pg_stat_replication`,
+  },
+};
+
+export const vacuumProgress: Dataset = {
+  name: 'vacuumProgress',
+  scope: 'cluster',
+  sql: {
+    120000: `SELECT p.pid, p.datname, p.relid::regclass::text AS relation, p.phase, p.heap_blks_total::int8,
+      p.heap_blks_scanned::int8, p.heap_blks_vacuumed::int8, p.index_vacuum_count::int8, a.backend_type, left(a.query, 500) AS query,
+      extract(epoch FROM clock_timestamp() - a.xact_start)::float8 AS seconds, a.wait_event_type, a.wait_event
+      FROM pg_stat_progress_vacuum p LEFT JOIN pg_stat_activity a ON a.pid = p.pid`,
+  },
+};
+
+export const CLUSTER_DATASETS: Dataset[] = [server, settings, databases, activity, prepared, slots, standbys, vacuumProgress];

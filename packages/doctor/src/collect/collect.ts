@@ -1,0 +1,136 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ConnOptions } from '../connect/conn-options.js';
+import { DoctorError } from '../connect/doctor-error.js';
+import { DEFAULT_LIMITS, openSession, type SafeSession, type SessionLimits } from '../connect/safe-session.js';
+import { CLUSTER_DATASETS, server as serverDataset } from './cluster-datasets.js';
+import { DATABASE_DATASETS } from './database-datasets.js';
+import { sqlFor, type Dataset, type Privilege } from './dataset.js';
+import type { DatabaseRow, ServerRow } from './rows.js';
+import type { Skip, Snapshot, XidRate } from './snapshot.js';
+
+export interface CollectOptions {
+  /** Only this database (table-level data); all that accept connections when absent. */
+  dbname?: string;
+  /** Measure the XID consumption rate over this many ms (0: do not measure). */
+  sampleMs: number;
+  limits?: SessionLimits;
+  /** Databases examined at once. */
+  concurrency?: number;
+}
+
+/** Read every dataset the checks need, once, from every database that accepts connections. */
+export async function collect(conn: ConnOptions, options: CollectOptions): Promise<Snapshot> {
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const entry = await openSession(conn, options.dbname ?? conn.database, limits);
+  try {
+    const started = Date.now();
+    const [probe] = await entry.query<{ v: number }>(`SELECT current_setting('server_version_num')::int AS v`);
+    const first = await readServer(entry, probe!.v);
+    const snapshot: Snapshot = { server: first, tables: {}, locks: {}, skipped: [] };
+    const cluster: Record<string, unknown[]> = {};
+    for (const dataset of CLUSTER_DATASETS.filter((d) => d !== serverDataset)) {
+      const rows = await readDataset(entry, dataset, first, cluster, snapshot.skipped);
+      if (rows) {
+        cluster[dataset.name] = rows;
+        (snapshot as unknown as Record<string, unknown>)[dataset.name] = rows;
+      }
+    }
+    const targets = databasesToExamine(snapshot.databases, options.dbname ?? entry.database, options.dbname !== undefined);
+    await forEachLimited(targets, options.concurrency ?? 4, async (database) => {
+      const session = database === entry.database ? entry : await openOrSkip(conn, database, limits, snapshot.skipped);
+      if (!session) return;
+      try {
+        for (const dataset of DATABASE_DATASETS) {
+          const rows = await readDataset(session, dataset, first, cluster, snapshot.skipped);
+          if (rows) (snapshot[dataset.name as 'tables' | 'locks'] as Record<string, unknown[]>)[database] = rows;
+        }
+      } finally {
+        if (session !== entry) await session.close();
+      }
+    });
+    if (options.sampleMs > 0) {
+      await sleep(Math.max(0, options.sampleMs - (Date.now() - started)));
+      snapshot.xidRate = rateBetween(first, await readServer(entry, first.version_num));
+    }
+    return snapshot;
+  } finally {
+    await entry.close();
+  }
+}
+
+async function readServer(session: SafeSession, versionNum: number): Promise<ServerRow> {
+  const sql = sqlFor(serverDataset, versionNum);
+  if (!sql) throw new DoctorError('server-error', `PostgreSQL ${versionNum} is older than 12, the oldest version mvcc-doctor supports`);
+  const [row] = await session.query<ServerRow>(sql);
+  return row!;
+}
+
+function rateBetween(a: ServerRow, b: ServerRow): XidRate {
+  const seconds = Math.max(b.at - a.at, 1e-3);
+  return { xidsPerSecond: Math.max(0, Number(BigInt(b.next_xid) - BigInt(a.next_xid))) / seconds, sampleSeconds: seconds };
+}
+
+function hasPrivilege(server: ServerRow, needs: Privilege | undefined): boolean {
+  if (!needs || server.superuser) return true;
+  return needs === 'pg_read_all_stats' ? server.read_all_stats : false;
+}
+
+const PRIVILEGE_HINT: Record<Privilege, string> = {
+  pg_read_all_stats: 'needs pg_read_all_stats (GRANT pg_monitor TO <role>)',
+  superuser: 'needs superuser',
+};
+
+/** A dataset's rows, or undefined with a skip entry saying why (privilege, version, permission denied). */
+async function readDataset(
+  session: SafeSession,
+  dataset: Dataset,
+  server: ServerRow,
+  cluster: Record<string, unknown[]>,
+  skipped: Skip[],
+): Promise<unknown[] | undefined> {
+  const database = dataset.scope === 'database' ? session.database : undefined;
+  if (!hasPrivilege(server, dataset.needs)) {
+    if (!skipped.some((s) => s.what === dataset.name)) skipped.push({ what: dataset.name, reason: PRIVILEGE_HINT[dataset.needs!] });
+    return undefined;
+  }
+  const sql = sqlFor(dataset, server.version_num);
+  if (!sql) {
+    skipped.push({ what: dataset.name, database, reason: `not available on PostgreSQL ${server.version}` });
+    return undefined;
+  }
+  try {
+    return await session.query(sql, dataset.params?.(cluster) ?? []);
+  } catch (error) {
+    if (error instanceof DoctorError && (error.code === 'privilege' || error.code === 'timeout' || error.code === 'server-error')) {
+      skipped.push({ what: dataset.name, database, reason: error.message });
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+async function openOrSkip(conn: ConnOptions, database: string, limits: SessionLimits, skipped: Skip[]): Promise<SafeSession | undefined> {
+  try {
+    return await openSession(conn, database, limits);
+  } catch (error) {
+    if (error instanceof DoctorError && error.code !== 'unreachable') {
+      skipped.push({ what: 'database', database, reason: error.message });
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+function databasesToExamine(databases: DatabaseRow[] | undefined, entry: string, onlyEntry: boolean): string[] {
+  if (onlyEntry || !databases) return [entry];
+  // datconnlimit -2 marks a database left invalid by an interrupted DROP DATABASE (16+).
+  return databases.filter((d) => d.datallowconn && d.datconnlimit !== -2).map((d) => d.datname);
+}
+
+async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  });
+  await Promise.all(workers);
+}

@@ -1,0 +1,45 @@
+import type {
+  ActivityRow,
+  DatabaseRow,
+  LockRow,
+  PreparedRow,
+  ServerRow,
+  SettingRow,
+  SlotRow,
+  StandbyRow,
+  TableRow,
+  VacuumProgressRow,
+} from './rows.js';
+
+/** Something the doctor could not look at, and why — reported, never silently dropped. */
+export interface Skip {
+  /** A dataset name or check id. */
+  what: string;
+  database?: string;
+  reason: string;
+}
+
+/** XIDs assigned per second, measured from the snapshot xmax at two moments. */
+export interface XidRate {
+  xidsPerSecond: number;
+  sampleSeconds: number;
+}
+
+/** Everything one diagnosis read from the server. A dataset that could not be read is absent. */
+export interface Snapshot {
+  server: ServerRow;
+  settings?: SettingRow[];
+  databases?: DatabaseRow[];
+  activity?: ActivityRow[];
+  prepared?: PreparedRow[];
+  slots?: SlotRow[];
+  standbys?: StandbyRow[];
+  vacuumProgress?: VacuumProgressRow[];
+  /** Per database name. */
+  tables: Record<string, TableRow[]>;
+  locks: Record<string, LockRow[]>;
+  xidRate?: XidRate;
+  skipped: Skip[];
+}
+
+export type DatasetName = Exclude<keyof Snapshot, 'server' | 'skipped' | 'xidRate'>;

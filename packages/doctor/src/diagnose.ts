@@ -1,0 +1,47 @@
+import { collect } from './collect/collect.js';
+import type { CheckDefinition } from './checks/define-check.js';
+import { runChecks } from './checks/run-checks.js';
+import { DEFAULT_THRESHOLDS, type Thresholds } from './checks/thresholds.js';
+import type { ConnOptions } from './connect/conn-options.js';
+import { DEFAULT_LIMITS, type SessionLimits } from './connect/safe-session.js';
+import { exitCodeFor, summarize, type Report } from './report/report.js';
+import { VERSION } from './version.js';
+
+export interface DiagnoseOptions {
+  /** Only this database; every database that accepts connections when absent. */
+  dbname?: string;
+  /** XID rate sample length in ms (0: none). */
+  sampleMs?: number;
+  limits?: SessionLimits;
+  thresholds?: Partial<Thresholds>;
+  /** Only these checks (all by default). */
+  checks?: readonly CheckDefinition[];
+}
+
+/** Read the server once, run every check, and return the report (the library entry point of `check`). */
+export async function diagnose(conn: ConnOptions, options: DiagnoseOptions = {}): Promise<Report> {
+  const started = Date.now();
+  const snapshot = await collect(conn, { dbname: options.dbname, sampleMs: options.sampleMs ?? 0, limits: options.limits ?? DEFAULT_LIMITS });
+  const { findings, skipped } = runChecks(snapshot, { thresholds: { ...DEFAULT_THRESHOLDS, ...options.thresholds } }, options.checks);
+  return {
+    tool: 'mvcc-doctor',
+    schema_version: 1,
+    version: VERSION,
+    generated_at: new Date().toISOString(),
+    target: { host: conn.host, port: conn.port, user: conn.user, database: options.dbname ?? conn.database },
+    server: {
+      version: snapshot.server.version,
+      version_num: snapshot.server.version_num,
+      in_recovery: snapshot.server.in_recovery,
+      role: snapshot.server.role,
+      superuser: snapshot.server.superuser,
+    },
+    databases_examined: Object.keys(snapshot.tables).sort(),
+    xid_rate: snapshot.xidRate ?? null,
+    duration_ms: Date.now() - started,
+    findings,
+    skipped,
+    summary: summarize(findings),
+    exit_code: exitCodeFor(findings),
+  };
+}
