@@ -61,7 +61,8 @@ export function horizonHolders(snapshot: Snapshot): HorizonHolder[] {
       holders.push({ kind: 'standby', label: `standby ${st.application_name || st.client_addr || st.pid}`, xmin: st.backend_xmin, xids: st.xmin_age, reach: 'cluster', standby: st });
     }
   }
-  return holders.sort((a, b) => b.xids - a.xids);
+  // Oldest first; on a tie the one that has held longer is the real cause (the others queued up after it).
+  return holders.sort((a, b) => b.xids - a.xids || (b.seconds ?? 0) - (a.seconds ?? 0));
 }
 
 /** Whether a holder keeps dead tuples of user tables in `database` from removal. */

@@ -10,10 +10,11 @@ export default defineCheck({
     area: 'horizon',
     why: 'A long statement or transaction keeps the snapshot it started with, so every row version deleted since must stay on disk. Tables churned meanwhile bloat, and freezing cannot pass its xmin.',
   },
+  // Sessions waiting on a lock are reported by lock-blocking, under their root blocker.
   uses: ['activity'],
   evaluate(snapshot, { thresholds }) {
     const findings: FindingDraft[] = [];
-    for (const { session, finding, keptTables } of pinningSessions(snapshot, (s) => !(s.state?.startsWith('idle in transaction') ?? false))) {
+    for (const { session, finding, keptTables } of pinningSessions(snapshot, (s) => !(s.state?.startsWith('idle in transaction') ?? false) && s.blocked_by.length === 0)) {
       const age = session.xact_seconds ?? 0;
       const severity = severityFor(age, thresholds.longTransactionSeconds, keptTables);
       if (!severity) continue;

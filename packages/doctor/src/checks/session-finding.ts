@@ -40,8 +40,9 @@ export function pinningSessions(snapshot: Snapshot, match: (a: ActivityRow) => b
     });
 }
 
+/** Critical after 12x the threshold, and never before ten minutes (a lowered threshold only widens "warning"). */
 export function severityFor(seconds: number, threshold: number, kept: number): Severity | undefined {
-  if (seconds >= threshold * 12) return 'critical';
+  if (seconds >= Math.max(threshold * 12, 600)) return 'critical';
   if (seconds >= threshold || kept > 0) return 'warning';
   return undefined;
 }

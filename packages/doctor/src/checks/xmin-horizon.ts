@@ -15,7 +15,8 @@ export default defineCheck({
   uses: ['activity', 'prepared', 'slots'],
   evaluate(snapshot, { thresholds }) {
     const holders = horizonHolders(snapshot);
-    const oldest = holders[0];
+    // A logical slot's catalog_xmin holds only system catalogs (replication-slot reports it); the data horizon comes first.
+    const oldest = holders.find((h) => h.reach !== 'catalog') ?? holders[0];
     if (!oldest) return [];
     const kept = tablesKeptBy(oldest, snapshot);
     const old = oldest.xids >= thresholds.horizonXids || (oldest.seconds ?? 0) >= thresholds.horizonSeconds;

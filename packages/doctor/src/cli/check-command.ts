@@ -25,6 +25,7 @@ Options:
       --lock-timeout D        never wait longer for a lock (default 1s)
       --threshold NAME=VALUE  override a threshold, e.g. idleInTransactionSeconds=0 (repeatable)
       --no-color              plain output (also NO_COLOR)
+  -v, --verbose               every evidence row, and info findings in full
 Exit codes: 0 ok, 1 warning, 2 critical, 3 could not diagnose.`;
 
 export async function checkCommand(argv: string[], io: CommandIO): Promise<number> {
@@ -44,6 +45,7 @@ export async function checkCommand(argv: string[], io: CommandIO): Promise<numbe
       'lock-timeout': { type: 'string', default: '1s' },
       threshold: { type: 'string', multiple: true, default: [] },
       'no-color': { type: 'boolean', default: false },
+      verbose: { type: 'boolean', short: 'v', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -61,7 +63,7 @@ export async function checkCommand(argv: string[], io: CommandIO): Promise<numbe
   });
   if (values.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
   else if (values.markdown) io.out(renderMarkdown(report));
-  else io.out(renderTerminal(report, { color: io.color && !values['no-color'], evidenceRows: 6 }));
+  else io.out(renderTerminal(report, { color: io.color && !values['no-color'], evidenceRows: values.verbose ? 1000 : 6, verbose: values.verbose }));
   return report.exit_code;
 }
 

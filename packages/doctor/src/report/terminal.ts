@@ -4,6 +4,8 @@ export interface TerminalStyle {
   color: boolean;
   /** Evidence rows shown per finding. */
   evidenceRows: number;
+  /** Show info findings in full, not one line each. */
+  verbose?: boolean;
 }
 
 const CODES = { red: 31, yellow: 33, cyan: 36, dim: 2, bold: 1 } as const;
@@ -20,7 +22,9 @@ export function renderTerminal(report: Report, style: TerminalStyle): string {
     '',
   );
   if (report.findings.length === 0) lines.push(paint('bold', 'No MVCC problems found.'), '');
-  for (const f of report.findings) {
+  const details = report.findings.filter((f) => style.verbose || f.severity !== 'info');
+  const brief = report.findings.filter((f) => !details.includes(f));
+  for (const f of details) {
     lines.push(`${label[f.severity]} ${paint('bold', f.check)}  ${paint('dim', subjectText(f))}`);
     lines.push(`  ${f.summary}`);
     const origin = originText(f);
@@ -32,6 +36,9 @@ export function renderTerminal(report: Report, style: TerminalStyle): string {
     for (const step of f.remediation) lines.push(...step.split('\n').map((l) => `    ${l}`));
     lines.push('');
   }
+  // Info findings are context, not alarms: one line each unless --verbose.
+  for (const f of brief) lines.push(`${label.info} ${paint('bold', f.check)}  ${f.summary}`);
+  if (brief.length) lines.push('');
   for (const s of report.skipped) lines.push(paint('yellow', `skipped ${s.what}${s.database ? ` in "${s.database}"` : ''}: ${s.reason}`));
   const { critical, warning, info } = report.summary;
   lines.push(`${critical} critical, ${warning} warning, ${info} info — exit ${report.exit_code}`);
