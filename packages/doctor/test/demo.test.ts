@@ -10,7 +10,7 @@ it('demo reproduces the incident faults, diagnoses each, and leaves nothing behi
   }
   expect(out).toMatch(/SQLSTATE 40P01/);
   expect(out).toMatch(/ROLLBACK PREPARED 'lab_in_doubt_/);
-  expect(out).toMatch(/SELECT pg_cancel_backend\(\d+\);  -- cancel the waiting DDL first/);
+  expect(out).toMatch(/SELECT pg_cancel_backend\(\d+\); {2}-- cancel the waiting DDL first/);
   const dir = /removed (\S+) \(/.exec(out)?.[1];
   expect(dir).toBeTruthy();
   expect(findLeftoverServers(labRoot()).filter((s) => s.dataDir.startsWith(dir!))).toEqual([]);
