@@ -47,6 +47,31 @@ export default defineCheck({
         ],
       });
     }
+    const members = memberSpace(snapshot.multixactMembers?.[0]);
+    if (members !== undefined && members.used >= MEMBER_SAFE) {
+      findings.push({
+        severity: members.used >= MEMBER_DANGER ? 'critical' : 'warning',
+        subject: {},
+        summary: `MultiXact member space is ${(members.used * 100).toFixed(0)}% used (${formatCount(members.count)} of 2^32 members, as of the last checkpoint): autovacuum freezes aggressively from 50%, and new MultiXacts fail when it runs out.`,
+        evidence: [{ ...snapshot.multixactMembers![0], members_in_use: members.count, used_fraction: Number(members.used.toFixed(4)) }],
+        remediation: [
+          '-- freeze the databases with the oldest datminmxid first: VACUUM (FREEZE) frees member space once relminmxid advances',
+          'mvcc-doctor freeze plan',
+          '-- then find the MultiXact-heavy workload: many concurrent SELECT … FOR SHARE / FOR KEY SHARE (foreign keys) on the same rows',
+        ],
+      });
+    }
     return findings;
   },
 });
+
+/** multixact.c: MULTIXACT_MEMBER_SAFE_THRESHOLD (half the space) and MULTIXACT_MEMBER_DANGER_THRESHOLD (three quarters). */
+const MEMBER_SAFE = 0.5;
+const MEMBER_DANGER = 0.75;
+const MEMBER_SPACE = 2 ** 32;
+
+function memberSpace(row: { next_offset: number; oldest_offset: number | null } | undefined): { count: number; used: number } | undefined {
+  if (!row || row.oldest_offset === null) return undefined;
+  const count = (((row.next_offset - row.oldest_offset) % MEMBER_SPACE) + MEMBER_SPACE) % MEMBER_SPACE;
+  return { count, used: count / MEMBER_SPACE };
+}

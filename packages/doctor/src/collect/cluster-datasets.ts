@@ -45,7 +45,7 @@ export const databases: Dataset = {
   },
 };
 
-const ACTIVITY_COLUMNS = `pid, datname, usename, application_name, client_addr::text AS client_addr, backend_type, state,
+const ACTIVITY_COLUMNS = `pid, datname, usename, application_name, host(client_addr) AS client_addr, backend_type, state,
   backend_xid::text AS backend_xid, backend_xmin::text AS backend_xmin,
   age(backend_xid)::int8 AS xid_age, age(backend_xmin)::int8 AS xmin_age,
   extract(epoch FROM clock_timestamp() - xact_start)::float8 AS xact_seconds,
@@ -67,7 +67,9 @@ export const prepared: Dataset = {
   sql: {
     120000: `SELECT p.gid, p.database, p.owner, p.transaction::text AS xid, age(p.transaction)::int8 AS xid_age,
       extract(epoch FROM clock_timestamp() - p.prepared)::float8 AS seconds, p.prepared,
-      coalesce((SELECT json_agg(json_build_object('locktype', l.locktype, 'mode', l.mode, 'relation', l.relation::regclass::text,
+      coalesce((SELECT json_agg(json_build_object('locktype', l.locktype, 'mode', l.mode, 'relation',
+                 -- regclass resolves OIDs in our database only: elsewhere the same OID may name another table.
+                 CASE WHEN l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) THEN l.relation::regclass::text ELSE l.relation::text END,
                  'same_database', l.database = (SELECT oid FROM pg_database WHERE datname = current_database())))
         FROM pg_locks l
         WHERE l.pid IS NULL AND l.locktype <> 'transactionid' AND l.virtualtransaction =
@@ -99,7 +101,7 @@ export const standbys: Dataset = {
   scope: 'cluster',
   needs: 'pg_read_all_stats',
   sql: {
-    120000: `SELECT pid, application_name, client_addr::text AS client_addr, state, sync_state,
+    120000: `SELECT pid, application_name, host(client_addr) AS client_addr, state, sync_state,
       backend_xmin::text AS backend_xmin, age(backend_xmin)::int8 AS xmin_age,
       extract(epoch FROM replay_lag)::float8 AS replay_lag_seconds FROM pg_stat_replication`,
   },
@@ -108,12 +110,47 @@ export const standbys: Dataset = {
 export const vacuumProgress: Dataset = {
   name: 'vacuumProgress',
   scope: 'cluster',
+  // A (auto)vacuum waiting for its table lock has not started yet and is absent from pg_stat_progress_vacuum:
+  // it is added from pg_stat_activity (phase "waiting for lock"). regclass only resolves in our own database;
+  // elsewhere the autovacuum query text names the table, else the OID is all we know.
   sql: {
-    120000: `SELECT p.pid, p.datname, p.relid::regclass::text AS relation, p.phase, p.heap_blks_total::int8,
+    120000: `SELECT p.pid, p.datname,
+      CASE WHEN p.datname = current_database() THEN p.relid::regclass::text
+           ELSE coalesce(substring(a.query FROM '^autovacuum: VACUUM (?:ANALYZE )?(\\S+)'), p.relid::text) END AS relation,
+      p.phase, p.heap_blks_total::int8,
       p.heap_blks_scanned::int8, p.heap_blks_vacuumed::int8, p.index_vacuum_count::int8, a.backend_type, left(a.query, 500) AS query,
       extract(epoch FROM clock_timestamp() - a.xact_start)::float8 AS seconds, a.wait_event_type, a.wait_event
-      FROM pg_stat_progress_vacuum p LEFT JOIN pg_stat_activity a ON a.pid = p.pid`,
+      FROM pg_stat_progress_vacuum p LEFT JOIN pg_stat_activity a ON a.pid = p.pid
+      UNION ALL
+      SELECT a.pid, a.datname,
+      coalesce(substring(a.query FROM '^autovacuum: VACUUM (?:ANALYZE )?(\\S+)'),
+        (SELECT CASE WHEN a.datname = current_database() THEN l.relation::regclass::text ELSE l.relation::text END
+           FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted AND l.locktype = 'relation' LIMIT 1)) AS relation,
+      'waiting for lock', 0::int8, 0::int8, 0::int8, 0::int8, a.backend_type, left(a.query, 500),
+      extract(epoch FROM clock_timestamp() - a.xact_start)::float8, a.wait_event_type, a.wait_event
+      FROM pg_stat_activity a
+      WHERE a.wait_event_type = 'Lock' AND a.pid NOT IN (SELECT pid FROM pg_stat_progress_vacuum)
+        AND (a.backend_type = 'autovacuum worker' OR a.query ~* '^\\s*(/\\*.*?\\*/\\s*)*VACUUM\\M')`,
   },
 };
 
-export const CLUSTER_DATASETS: Dataset[] = [server, settings, databases, activity, prepared, slots, standbys, vacuumProgress];
+/**
+ * MultiXact member space, as of the last checkpoint: the next member offset from pg_control, and the oldest
+ * multi's offset read from its pg_multixact/offsets page (4 bytes, little-endian, 65,536 multis per segment).
+ */
+export const multixactMembers: Dataset = {
+  name: 'multixactMembers',
+  scope: 'cluster',
+  needs: 'superuser',
+  sql: {
+    120000: `WITH c AS (SELECT next_multixact_id::text::int8 AS next_multi, next_multi_offset::text::int8 AS next_offset,
+        oldest_multi_xid::text::int8 AS oldest_multi FROM pg_control_checkpoint())
+      SELECT next_multi, next_offset, oldest_multi,
+        (SELECT get_byte(b, 0) + get_byte(b, 1) * 256 + get_byte(b, 2) * 65536 + get_byte(b, 3)::int8 * 16777216
+           FROM pg_read_binary_file(format('pg_multixact/offsets/%s', lpad(upper(to_hex(oldest_multi / 65536)), 4, '0')),
+                                    (oldest_multi % 65536) * 4, 4, true) AS b) AS oldest_offset
+      FROM c`,
+  },
+};
+
+export const CLUSTER_DATASETS: Dataset[] = [server, settings, databases, activity, prepared, slots, standbys, vacuumProgress, multixactMembers];

@@ -119,6 +119,14 @@ export interface VacuumProgressRow {
   wait_event: string | null;
 }
 
+export interface MultixactMembersRow {
+  next_multi: number;
+  next_offset: number;
+  oldest_multi: number;
+  /** null when the offsets page could not be read. */
+  oldest_offset: number | null;
+}
+
 export interface TableRow {
   schema: string;
   name: string;

@@ -2,6 +2,7 @@ import type {
   ActivityRow,
   DatabaseRow,
   LockRow,
+  MultixactMembersRow,
   PreparedRow,
   ServerRow,
   SettingRow,
@@ -35,6 +36,7 @@ export interface Snapshot {
   slots?: SlotRow[];
   standbys?: StandbyRow[];
   vacuumProgress?: VacuumProgressRow[];
+  multixactMembers?: MultixactMembersRow[];
   /** Per database name. */
   tables: Record<string, TableRow[]>;
   locks: Record<string, LockRow[]>;
