@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import { runDemo } from '../src/demo/run-demo.js';
+import { canReproduceWraparound } from '../src/demo/wraparound-incident.js';
 import { findLeftoverServers, labRoot } from '../src/lab/index.js';
 
 it('demo reproduces the incident faults, diagnoses each, and leaves nothing behind', async () => {
@@ -11,6 +12,11 @@ it('demo reproduces the incident faults, diagnoses each, and leaves nothing behi
   expect(out).toMatch(/SQLSTATE 40P01/);
   expect(out).toMatch(/ROLLBACK PREPARED 'lab_in_doubt_/);
   expect(out).toMatch(/SELECT pg_cancel_backend\(\d+\); {2}-- cancel the waiting DDL first/);
+  if (canReproduceWraparound()) {
+    expect(out).toMatch(/ERROR: {2}database is not accepting commands to avoid wraparound data loss in database "incident"/);
+    expect(out).toMatch(/^CRITICAL xid-wraparound {2}db incident$/m);
+    expect(out).toMatch(/it is in the stop zone and refuses every command that needs a new transaction ID/);
+  }
   const dir = /removed (\S+) \(/.exec(out)?.[1];
   expect(dir).toBeTruthy();
   expect(findLeftoverServers(labRoot()).filter((s) => s.dataDir.startsWith(dir!))).toEqual([]);

@@ -5,12 +5,15 @@ import { Cluster } from '../lab/cluster.js';
 import type { Fault } from '../lab/scenarios/fault.js';
 import { renderTerminal } from '../report/terminal.js';
 import { reproduceIncidentFaults } from './incident-faults.js';
+import { canReproduceWraparound, reproduceWraparound } from './wraparound-incident.js';
 
 export interface DemoOptions {
   /** PostgreSQL major for the main cluster (embedded 18 by default). */
   major?: number;
   color: boolean;
   say: (text: string) => void;
+  /** Also reproduce the XID stop zone on PostgreSQL 15 when its binaries are here. Default true. */
+  wraparound?: boolean;
 }
 
 /** The demo's faults are seconds old: report anything that pins or blocks at all. */
@@ -37,11 +40,34 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     say(`③ mvcc-doctor check ${url} --sample 1s\n`);
     const report = await diagnose(resolveConnOptions({ conninfo: url }), { sampleMs: 1000, thresholds: DEMO_THRESHOLDS });
     say(renderTerminal(report, { color: options.color, evidenceRows: 4 }));
+    if (options.wraparound !== false) await wraparoundPart(options);
   } finally {
     say('④ Cleaning up …');
     for (const fault of faults.reverse()) await fault.release().catch(() => {});
     const pid = cluster.pid;
     await cluster.destroy();
     say(`   stopped PostgreSQL pid ${pid}, removed ${cluster.dir} (${((Date.now() - started) / 1000).toFixed(1)}s in all)`);
+  }
+}
+
+/** The transaction ID wraparound incident, on PostgreSQL 15 (the binaries with pg_resetwal). */
+async function wraparoundPart({ say, color }: DemoOptions): Promise<void> {
+  if (!canReproduceWraparound()) {
+    say('⑤ Skipping the wraparound incident: it needs PostgreSQL 15 with pg_resetwal (apt-get install postgresql-15).');
+    return;
+  }
+  say('⑤ The wraparound incident: a PostgreSQL 15 cluster pushed to the XID stop limit with pg_resetwal …');
+  const incident = await reproduceWraparound();
+  try {
+    const { fault, cluster } = incident;
+    say(`   · database "${fault.database}": ${fault.tables.length} tables aged ${fault.tables.map((t) => `${Math.round(t.age / 1e6)}M`).join(', ')} XIDs`);
+    say(`   · an orphaned prepared transaction '${fault.gid}' holds them, so anti-wraparound autovacuum waits`);
+    say(`   · ${fault.xidsLeft.toLocaleString('en-US')} XIDs left before wraparound; an application write now fails:\n     ERROR:  ${incident.refusal}`);
+    const url = cluster.connectionString();
+    say(`⑥ mvcc-doctor check ${url}\n`);
+    const report = await diagnose(resolveConnOptions({ conninfo: url }), { sampleMs: 0, thresholds: DEMO_THRESHOLDS });
+    say(renderTerminal(report, { color, evidenceRows: 8 }));
+  } finally {
+    await incident.close();
   }
 }
