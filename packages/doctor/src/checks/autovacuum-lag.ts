@@ -22,7 +22,8 @@ export default defineCheck({
         if (!autovacuumEnabledFor(t) || t.persistence === 't') continue;
         const dead = t.dead_tuples ?? 0;
         const trigger = vacuumTrigger(t, snapshot.settings);
-        const last = t.last_autovacuum ? (snapshot.server.at * 1000 - t.last_autovacuum.getTime()) / 1000 : Infinity;
+        // Never vacuumed: autovacuum has had at most the server's uptime to come (a fresh start is not lag).
+        const last = t.last_autovacuum ? (snapshot.server.at * 1000 - t.last_autovacuum.getTime()) / 1000 : snapshot.server.uptime_seconds ?? Infinity;
         // Just past the trigger is normal until the next naptime; report tables left there for a few rounds.
         if (dead <= trigger || last < 3 * naptime || running.has(`${database}:${t.schema}.${t.name}`) || running.has(`${database}:${t.name}`)) continue;
         findings.push({

@@ -19,7 +19,7 @@ export default defineCheck({
     for (const [database, tables] of Object.entries(snapshot.tables)) {
       for (const t of tables) {
         const dead = t.dead_tuples ?? 0;
-        if (dead < thresholds.deadTuples) continue;
+        if (dead === 0 || dead < thresholds.deadTuples) continue; // a threshold of 0 still means "some"
         const live = Math.max(t.live_tuples ?? 0, 0);
         const ratio = dead / Math.max(dead + live, 1);
         const keeper = holders.find((h) => holdsDatabase(h, database) && tablesKeptBy(h, snapshot).some((k) => k.table === t));

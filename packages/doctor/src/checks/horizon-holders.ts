@@ -72,6 +72,17 @@ export function holdsDatabase(holder: HorizonHolder, database: string): boolean 
   return holder.database === database;
 }
 
+/** Table lock modes that conflict with (auto)VACUUM's SHARE UPDATE EXCLUSIVE. */
+const BLOCKS_VACUUM = new Set(['ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock']);
+
+/**
+ * A prepared transaction of `database` holding a table lock that VACUUM waits for: however young its XID,
+ * no freeze of those tables (anti-wraparound autovacuum included) can start until it is gone.
+ */
+export function blocksVacuumIn(holder: HorizonHolder, database: string): boolean {
+  return holder.kind === 'prepared-transaction' && holder.database === database && holder.prepared!.locks.some((l) => l.locktype === 'relation' && BLOCKS_VACUUM.has(l.mode));
+}
+
 /** The SQL that releases a holder, safest first. */
 export function releaseSteps(holder: HorizonHolder): string[] {
   switch (holder.kind) {

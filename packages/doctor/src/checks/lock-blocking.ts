@@ -55,15 +55,23 @@ export default defineCheck({
   },
 });
 
-/** Follow blocked_by to a pid that nobody blocks (pid 0 is a prepared transaction). */
+/**
+ * Follow blocked_by to a pid that nobody blocks (pid 0 is a prepared transaction). A cycle (a deadlock the
+ * detector has not broken yet) has no such pid: its lowest pid stands for it, so every member finds the same root.
+ */
 function rootOf(pid: number, byPid: Map<number, ActivityRow>): number {
-  const seen = new Set<number>();
+  const path: number[] = [];
   let current = pid;
   for (;;) {
-    seen.add(current);
-    const next = byPid.get(current)?.blocked_by.find((b) => !seen.has(b));
-    if (next === undefined) return current;
-    current = next;
+    path.push(current);
+    const blockers = byPid.get(current)?.blocked_by ?? [];
+    const next = blockers.find((b) => !path.includes(b));
+    if (next !== undefined) {
+      current = next;
+      continue;
+    }
+    if (blockers.length === 0) return current;
+    return Math.min(...path.slice(path.indexOf(blockers[0]!)));
   }
 }
 

@@ -1,4 +1,6 @@
 import { settingNumber } from '../collect/rows.js';
+import type { Snapshot } from '../collect/snapshot.js';
+import { blocksVacuumIn, horizonHolders, releaseSteps } from './horizon-holders.js';
 import { defineCheck } from './define-check.js';
 import type { FindingDraft, Severity } from './finding.js';
 import { formatCount, qualified } from './sql-text.js';
@@ -41,6 +43,7 @@ export default defineCheck({
           ...oldest.map((t) => ({ table: `${t.schema}.${t.name}`, mxid_age: t.mxid_age, pages: t.pages })),
         ],
         remediation: [
+          ...releases(snapshot, db.datname),
           `-- in database "${db.datname}", oldest first:`,
           ...oldest.map((t) => `VACUUM (FREEZE, TRUNCATE false, VERBOSE) ${qualified(t.schema, t.name)};`),
           `-- then find what creates MultiXacts so fast: SELECT … FOR SHARE / FOR KEY SHARE and foreign keys on hot rows`,
@@ -64,6 +67,12 @@ export default defineCheck({
     return findings;
   },
 });
+
+/** The prepared transactions whose table locks keep VACUUM (anti-wraparound autovacuum too) away from `database`. */
+function releases(snapshot: Snapshot, database: string): string[] {
+  const steps = horizonHolders(snapshot).filter((h) => blocksVacuumIn(h, database)).flatMap(releaseSteps);
+  return steps.length ? ['-- first release what keeps VACUUM from these tables:', ...steps] : [];
+}
 
 /** multixact.c: MULTIXACT_MEMBER_SAFE_THRESHOLD (half the space) and MULTIXACT_MEMBER_DANGER_THRESHOLD (three quarters). */
 const MEMBER_SAFE = 0.5;

@@ -26,7 +26,7 @@ export default defineCheck({
         summary: `Prepared transaction '${p.gid}' (owner ${p.owner}, database "${p.database}") has waited ${formatDuration(p.seconds)} for COMMIT/ROLLBACK PREPARED, holding XID ${p.xid} (${formatCount(p.xid_age)} XIDs back)${locks.length ? ` and ${locks.length} lock(s)` : ''}.`,
         evidence: [
           { gid: p.gid, database: p.database, owner: p.owner, xid: p.xid, xids_behind: p.xid_age, prepared_at: p.prepared.toISOString(), waiting_for: formatDuration(p.seconds) },
-          ...p.locks.map((l) => ({ lock: l.mode, locktype: l.locktype, relation: l.relation })),
+          ...p.locks.map((l) => ({ lock: l.mode, locktype: l.locktype, relation: l.relation && l.same_database === false ? `OID ${l.relation} in "${p.database}"` : l.relation })),
           ...keptEvidence(kept),
         ],
         remediation: [

@@ -2,7 +2,7 @@ import type { TableRow } from '../collect/rows.js';
 import { settingNumber } from '../collect/rows.js';
 import { defineCheck } from './define-check.js';
 import type { FindingDraft, Severity } from './finding.js';
-import { horizonHolders, holdsDatabase, releaseSteps } from './horizon-holders.js';
+import { blocksVacuumIn, horizonHolders, holdsDatabase, releaseSteps } from './horizon-holders.js';
 import { formatCount, qualified, quoteIdent } from './sql-text.js';
 import { ageLimits, describeRate, timeLeft, zoneOf, type Zone } from './wraparound-limits.js';
 
@@ -29,7 +29,7 @@ export default defineCheck({
       if (!severity) continue;
       const oldest = (snapshot.tables[db.datname] ?? []).filter((t) => t.xid_age > 0).slice(0, 10);
       const left = timeLeft(db.xid_age, limits, snapshot.xidRate);
-      const holders = horizonHolders(snapshot).filter((h) => holdsDatabase(h, db.datname) && h.xids >= db.xid_age * 0.5);
+      const holders = horizonHolders(snapshot).filter((h) => holdsDatabase(h, db.datname) && (h.xids >= db.xid_age * 0.5 || blocksVacuumIn(h, db.datname)));
       findings.push({
         severity,
         subject: { database: db.datname },

@@ -12,12 +12,14 @@ export const server: Dataset = {
       pg_is_in_recovery() AS in_recovery, current_user AS role,
       (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser,
       pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS read_all_stats,
-      txid_snapshot_xmax(txid_current_snapshot())::text AS next_xid, extract(epoch FROM clock_timestamp())::float8 AS at`,
+      txid_snapshot_xmax(txid_current_snapshot())::text AS next_xid, extract(epoch FROM clock_timestamp())::float8 AS at,
+      extract(epoch FROM clock_timestamp() - pg_postmaster_start_time())::float8 AS uptime_seconds`,
     130000: `SELECT current_setting('server_version_num')::int AS version_num, current_setting('server_version') AS version,
       pg_is_in_recovery() AS in_recovery, current_user AS role,
       (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser,
       pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS read_all_stats,
-      pg_snapshot_xmax(pg_current_snapshot())::text AS next_xid, extract(epoch FROM clock_timestamp())::float8 AS at`,
+      pg_snapshot_xmax(pg_current_snapshot())::text AS next_xid, extract(epoch FROM clock_timestamp())::float8 AS at,
+      extract(epoch FROM clock_timestamp() - pg_postmaster_start_time())::float8 AS uptime_seconds`,
   },
 };
 

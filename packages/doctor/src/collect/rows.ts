@@ -9,6 +9,8 @@ export interface ServerRow {
   read_all_stats: boolean;
   next_xid: string;
   at: number;
+  /** Seconds since the postmaster started: autovacuum cannot have acted before. */
+  uptime_seconds?: number;
 }
 
 export interface SettingRow {

@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHECKS } from '../../src/checks/registry.js';
+import { Cluster } from '../../src/lab/index.js';
+import type { Report } from '../../src/report/report.js';
+import { cli } from './run-check.js';
+
+describe.each([18, 15, 14])('a healthy PostgreSQL %i cluster', (major) => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await Cluster.create({ major, label: `healthy${major}` });
+  });
+  afterAll(() => cluster?.destroy());
+
+  it('every check stays silent, nothing is skipped, exit 0', async () => {
+    const { code, stdout, stderr } = await cli(['check', cluster.connectionString(), '--json', '--sample', '200ms']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as Report;
+    expect(report.findings).toEqual([]);
+    expect(report.skipped).toEqual([]);
+    expect(report).toMatchObject({
+      tool: 'mvcc-doctor',
+      schema_version: 1,
+      exit_code: 0,
+      summary: { critical: 0, warning: 0, info: 0 },
+      target: { host: '127.0.0.1', port: cluster.port, user: 'postgres', database: 'postgres' },
+      server: { version_num: expect.any(Number), in_recovery: false, role: 'postgres', superuser: true },
+      databases_examined: ['postgres', 'template1'],
+      xid_rate: { xidsPerSecond: expect.any(Number), sampleSeconds: expect.any(Number) },
+    });
+    expect(Math.floor(report.server.version_num / 10000)).toBe(major);
+    expect(CHECKS).toHaveLength(16);
+  });
+
+  it('the terminal and Markdown reports say so', async () => {
+    const terminal = await cli(['check', cluster.connectionString(), '--sample', '0']);
+    expect(terminal.code).toBe(0);
+    expect(terminal.stdout).toContain('No MVCC problems found.');
+    expect(terminal.stdout).toMatch(/0 critical, 0 warning, 0 info — exit 0\n$/);
+    expect(terminal.stdout).not.toContain("\u001b["); // no colours off a TTY
+
+    const markdown = await cli(['check', cluster.connectionString(), '--markdown', '--sample', '0']);
+    expect(markdown.code).toBe(0);
+    expect(markdown.stdout).toMatch(new RegExp(`^# mvcc-doctor check: PostgreSQL ${major}\\.\\d+[^\\n]* at 127\\.0\\.0\\.1:${cluster.port}\n`));
+    expect(markdown.stdout).toContain('0 critical, 0 warning, 0 info; 2 database(s) examined.');
+    expect(markdown.stdout).not.toMatch(/^## /m);
+  });
+});

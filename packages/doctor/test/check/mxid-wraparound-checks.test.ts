@@ -1,0 +1,80 @@
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Finding } from '../../src/checks/finding.js';
+import { Cluster } from '../../src/lab/index.js';
+import { mxidWraparound, type MxidWraparoundFault, type MxidZone } from '../../src/lab/scenarios/mxid-wraparound.js';
+import { wraparoundTemplate } from '../../src/lab/wraparound-template.js';
+import type { Report } from '../../src/report/report.js';
+import { check, cli, findingsOf } from './run-check.js';
+
+const ready = existsSync('/usr/lib/postgresql/15/bin/pg_resetwal');
+
+/** The incident database leads with `severity`; its oldest tables by MultiXact age first; release, then freeze. */
+function expectIncidentFinding(report: Report, fault: MxidWraparoundFault, severity: Finding['severity']): Finding {
+  const findings = findingsOf(report, 'mxid-wraparound').filter((f) => f.subject.database !== undefined);
+  const finding = findings[0]!;
+  expect(finding).toMatchObject({ severity, subject: { database: 'incident' } });
+  for (const other of findings.slice(1)) expect(other.subject.database).not.toBe('incident');
+  const tables = finding.evidence.filter((e) => 'table' in e);
+  expect(tables.slice(0, fault.tables.length).map((t) => t.table)).toEqual(fault.tables.map((t) => t.table));
+  tables.slice(0, fault.tables.length).forEach((t, i) => expect(t.mxid_age).toBe(fault.tables[i]!.mxidAge));
+  const steps = finding.remediation.join('\n');
+  const rollback = steps.indexOf(`-- in database "incident", once the transaction manager confirms it is abandoned:\nROLLBACK PREPARED '${fault.gid}';`);
+  expect(rollback).toBeGreaterThanOrEqual(0);
+  const freezes = fault.tables.map((t) => steps.indexOf(`VACUUM (FREEZE, TRUNCATE false, VERBOSE) "public"."${t.table.slice('public.'.length)}";`));
+  expect(freezes.every((at) => at > rollback)).toBe(true);
+  expect([...freezes].sort((a, b) => a - b)).toEqual(freezes);
+  return finding;
+}
+
+describe.skipIf(!ready)('mxid-wraparound on PostgreSQL 15 near-MultiXact-wraparound clusters', () => {
+  const clusters = new Map<MxidZone, Cluster>();
+  const faults = new Map<MxidZone, MxidWraparoundFault>();
+  beforeAll(async () => {
+    const template = await wraparoundTemplate({ kind: 'multixact' });
+    const made = await Promise.allSettled(
+      (['freeze-max-age', 'warning', 'stop'] as const).map(async (zone) => {
+        const cluster = await Cluster.copyOf(template.dataDir, { needs: ['pg_resetwal'], label: `mxidcheck-${zone}` });
+        clusters.set(zone, cluster);
+        faults.set(zone, await mxidWraparound(cluster, { zone }));
+      }),
+    );
+    for (const result of made) if (result.status === 'rejected') throw result.reason;
+  });
+  afterAll(async () => {
+    await Promise.allSettled([...clusters.values()].map((c) => c.destroy()));
+  });
+
+  it('zone 1 (past autovacuum_multixact_freeze_max_age): warning, MultiXacts left to each limit', async () => {
+    const fault = faults.get('freeze-max-age')!;
+    const report = await check(clusters.get('freeze-max-age')!);
+    const finding = expectIncidentFinding(report, fault, 'warning');
+    expect(finding.evidence[0]).toMatchObject({ database: 'incident', zone: 'autovacuum', mxid_age: fault.tables[0]!.mxidAge });
+    expect(finding.evidence[1]).toMatchObject({ limits: { autovacuum: 400_000_000, failsafe: 1_600_000_000 } });
+    const left = finding.evidence.filter((e) => 'to' in e);
+    expect(left.map((e) => e.to)).toEqual(['failsafe', 'warning', 'stop']);
+    expect(left[2]!.multixacts_left).toBe(fault.multisLeft - 3_000_000);
+    expect(finding.summary).toMatch(/^Database "incident" is [\d,]+ MultiXacts old \(past autovacuum_multixact_freeze_max_age\), [\d,]+ before the failsafe limit\.$/);
+    expect(findingsOf(report, 'xid-wraparound')).toEqual([]); // XIDs are far from any limit here
+  });
+
+  it('zone 2 (warning limit): critical', async () => {
+    const fault = faults.get('warning')!;
+    const report = await check(clusters.get('warning')!);
+    expect(report.exit_code).toBe(2);
+    const finding = expectIncidentFinding(report, fault, 'critical');
+    expect(finding.evidence[0]).toMatchObject({ zone: 'warn', mxid_age: 2 ** 31 - 1 - fault.multisLeft });
+    expect(finding.summary).toContain('inside the warning zone');
+  });
+
+  it('zone 3 (stop): critical, and check runs through the CLI with exit 2', async () => {
+    const fault = faults.get('stop')!;
+    const { code, stdout, stderr } = await cli(['check', clusters.get('stop')!.connectionString(), '--json', '--sample', '0']);
+    expect(stderr).toBe('');
+    expect(code).toBe(2);
+    const report = JSON.parse(stdout) as Report;
+    const finding = expectIncidentFinding(report, fault, 'critical');
+    expect(finding.evidence[0]).toMatchObject({ zone: 'stop' });
+    expect(finding.summary).toBe(`Database "incident" is ${(2 ** 31 - 1 - fault.multisLeft).toLocaleString('en-US')} MultiXacts old: it refuses commands that create new MultiXact IDs.`);
+  });
+});

@@ -1,0 +1,73 @@
+import type { Finding } from '../../src/checks/finding.js';
+import type { CommandIO } from '../../src/cli/io.js';
+import { runCli } from '../../src/cli/run-cli.js';
+import { resolveConnOptions } from '../../src/connect/conn-options.js';
+import { diagnose, type DiagnoseOptions } from '../../src/diagnose.js';
+import type { Cluster } from '../../src/lab/index.js';
+import { vacuumVerbose, waitFor } from '../../src/lab/evidence.js';
+import type { Report } from '../../src/report/report.js';
+
+/** `mvcc-doctor check` as the library runs it, against a lab cluster, without the XID sample unless asked. */
+export async function check(cluster: Cluster, options: DiagnoseOptions & { user?: string; password?: string; database?: string } = {}): Promise<Report> {
+  const { user, password, database, ...rest } = options;
+  const url = new URL(cluster.connectionString(database));
+  if (user) url.username = user;
+  if (password) url.password = password;
+  return diagnose(resolveConnOptions({ conninfo: url.toString() }), { sampleMs: 0, ...rest });
+}
+
+/** The findings of one check. */
+export function findingsOf(report: Report, id: string): Finding[] {
+  return report.findings.filter((f) => f.check === id);
+}
+
+/** An in-memory CommandIO, so the CLI runs in-process with its output captured. */
+export function memoryIO(env: Record<string, string | undefined> = {}): CommandIO & { stdout: () => string; stderr: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    out: (text) => void (out += text),
+    err: (text) => void (err += text),
+    env,
+    color: false,
+    interactive: false,
+    stdout: () => out,
+    stderr: () => err,
+  };
+}
+
+/** Run the CLI in-process: exit code and captured output. */
+export async function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const io = memoryIO(env);
+  const code = await runCli(args, io);
+  return { code, stdout: io.stdout(), stderr: io.stderr() };
+}
+
+/**
+ * Until the statistics show `table` with at least `dead` dead tuples (and a VACUUM when `vacuumed`): PG 15+
+ * flushes a backend's counters lazily, PG 14 sends them to the stats collector over UDP.
+ */
+export async function statsShow(cluster: Cluster, table: string, expected: { dead?: number; vacuumed?: boolean }, database = 'postgres'): Promise<void> {
+  if (cluster.major >= 15) await cluster.sql('SELECT pg_stat_force_next_flush()', [], database);
+  await waitFor(async () => {
+    if (cluster.major < 15) await cluster.sql('SELECT pg_stat_clear_snapshot()', [], database);
+    const { rows } = await cluster.sql<{ dead: number; last: Date | null }>(
+      'SELECT n_dead_tup::int AS dead, coalesce(last_vacuum, last_autovacuum) AS last FROM pg_stat_all_tables WHERE relid = $1::regclass',
+      [table],
+      database,
+    );
+    const row = rows[0];
+    return row && row.dead >= (expected.dead ?? 0) && (!expected.vacuumed || row.last !== null);
+  }, `the statistics of ${table} to show ${JSON.stringify(expected)}`);
+}
+
+/**
+ * VACUUM (VERBOSE) a table once the statistics have counted its deletes (a late flush would add them again
+ * after VACUUM set n_dead_tup), then wait for the VACUUM to show: n_dead_tup is then what it could not remove.
+ */
+export async function vacuumCounted(cluster: Cluster, table: string, deleted: number, database = 'postgres'): Promise<string> {
+  await statsShow(cluster, table, { dead: deleted }, database);
+  const verbose = await vacuumVerbose(cluster, table, database);
+  await statsShow(cluster, table, { vacuumed: true }, database);
+  return verbose;
+}

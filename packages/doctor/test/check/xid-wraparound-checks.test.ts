@@ -1,0 +1,161 @@
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Finding } from '../../src/checks/finding.js';
+import { Cluster } from '../../src/lab/index.js';
+import { waitFor } from '../../src/lab/evidence.js';
+import { STOP_MARGIN } from '../../src/lab/reset-wal.js';
+import { xidWraparound, type XidWraparoundFault, type XidZone } from '../../src/lab/scenarios/xid-wraparound.js';
+import { wraparoundTemplate } from '../../src/lab/wraparound-template.js';
+import type { Report } from '../../src/report/report.js';
+import { check, cli, findingsOf } from './run-check.js';
+
+const ready = existsSync('/usr/lib/postgresql/15/bin/pg_resetwal');
+
+/** Until the anti-wraparound autovacuum of `database` waits for a lock (the prepared transaction's). */
+async function antiWraparoundWorker(cluster: Cluster, database: string): Promise<number> {
+  return waitFor(async () => {
+    const { rows } = await cluster.sql<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity WHERE backend_type = 'autovacuum worker' AND datname = $1 AND wait_event_type = 'Lock'
+          AND query LIKE '%(to prevent wraparound)'`,
+      [database],
+    );
+    return rows[0]?.pid;
+  }, `an anti-wraparound autovacuum waiting in "${database}"`);
+}
+
+function tablesOf(finding: Finding): Record<string, unknown>[] {
+  return finding.evidence.filter((e) => 'table' in e);
+}
+
+/** What every zone's xid-wraparound finding must say: the incident database, its oldest tables, the fix. */
+function expectIncidentFinding(report: Report, fault: XidWraparoundFault, severity: Finding['severity']): Finding {
+  const findings = findingsOf(report, 'xid-wraparound');
+  const finding = findings[0]!;
+  expect(finding).toMatchObject({ severity, subject: { database: 'incident' } });
+  // The jump aged the other databases too, but only past autovacuum_freeze_max_age: the incident database leads.
+  for (const other of findings.slice(1)) {
+    expect(other.severity).toBe('warning');
+    expect(other.evidence[0]).toMatchObject({ zone: 'autovacuum' });
+    expect(other.subject.database).not.toBe('incident');
+  }
+  // Oldest tables first (the aged ones, then the oldest catalogs), TOAST ages alongside.
+  const tables = tablesOf(finding);
+  expect(tables.slice(0, fault.tables.length).map((t) => t.table)).toEqual(fault.tables.map((t) => t.table));
+  expect(tables.map((t) => t.xid_age as number)).toEqual(tables.map((t) => t.xid_age as number).sort((a, b) => b - a));
+  tables.slice(0, fault.tables.length).forEach((t, i) => {
+    // XIDs consumed since the scenario measured (a burner, autovacuum's ANALYZE) age everything alike.
+    expect((t.xid_age as number) - fault.tables[i]!.age).toBeGreaterThanOrEqual(0);
+    expect((t.xid_age as number) - fault.tables[i]!.age).toBeLessThan(1_000_000);
+    // Each TOAST table was made with its table: as old, give or take the XIDs of that CREATE TABLE.
+    expect((t.xid_age as number) - (t.toast_xid_age as number)).toBeGreaterThanOrEqual(0);
+    expect((t.xid_age as number) - (t.toast_xid_age as number)).toBeLessThan(10);
+  });
+  // First release the prepared transaction that locks the tables, then freeze oldest first, without truncation.
+  const steps = finding.remediation.join('\n');
+  const rollback = steps.indexOf(`-- in database "incident", once the transaction manager confirms it is abandoned:\nROLLBACK PREPARED '${fault.gid}';`);
+  expect(rollback).toBeGreaterThanOrEqual(0);
+  const freezes = tables.map((t) => String(t.table).split('.')).map(([schema, name]) => steps.indexOf(`VACUUM (FREEZE, TRUNCATE false, VERBOSE) "${schema}"."${name}";`));
+  expect(freezes.every((at) => at > rollback)).toBe(true);
+  expect([...freezes].sort((a, b) => a - b)).toEqual(freezes);
+  return finding;
+}
+
+describe.skipIf(!ready)('xid-wraparound on PostgreSQL 15 near-wraparound clusters', () => {
+  const clusters = new Map<XidZone, Cluster>();
+  const faults = new Map<XidZone, XidWraparoundFault>();
+  beforeAll(async () => {
+    const template = await wraparoundTemplate({ kind: 'xid' });
+    const made = await Promise.allSettled(
+      (['freeze-max-age', 'warning', 'stop'] as const).map(async (zone) => {
+        const cluster = await Cluster.copyOf(template.dataDir, { needs: ['pg_resetwal'], label: `xidcheck-${zone}` });
+        clusters.set(zone, cluster);
+        faults.set(zone, await xidWraparound(cluster, { zone }));
+      }),
+    );
+    for (const result of made) if (result.status === 'rejected') throw result.reason;
+  });
+  afterAll(async () => {
+    await Promise.allSettled([...clusters.values()].map((c) => c.destroy()));
+  });
+
+  it('zone 1 (past autovacuum_freeze_max_age): warning, with the measured rate and an ETA to each limit', async () => {
+    const cluster = clusters.get('freeze-max-age')!;
+    const fault = faults.get('freeze-max-age')!;
+    const worker = await antiWraparoundWorker(cluster, 'incident');
+    // Another session consumes XIDs while check samples the rate.
+    const burner = await cluster.connect('postgres', 'lab-xid-burner');
+    const burning = burner.query(
+      `DO $$ DECLARE stop_at timestamptz := clock_timestamp() + interval '1.5 s';
+         BEGIN WHILE clock_timestamp() < stop_at LOOP PERFORM txid_current(); COMMIT; END LOOP; END $$`,
+    );
+    const report = await check(cluster, { sampleMs: 1000 });
+    await burning;
+    await burner.end();
+
+    expect(report.exit_code).toBe(1);
+    expect(findingsOf(report, 'xid-wraparound')).toHaveLength(1); // the other databases are younger than 200M
+    expect(report.xid_rate!.xidsPerSecond).toBeGreaterThan(100);
+    expect(report.xid_rate!.sampleSeconds).toBeGreaterThan(0.9);
+    const finding = expectIncidentFinding(report, fault, 'warning');
+    // datfrozenxid is the oldest table's relfrozenxid (read a moment apart while the burner runs).
+    expect(finding.evidence[0]).toMatchObject({ database: 'incident', zone: 'autovacuum' });
+    expect(Math.abs((finding.evidence[0]!.xid_age as number) - (tablesOf(finding)[0]!.xid_age as number))).toBeLessThan(100_000);
+    expect(finding.evidence[1]).toMatchObject({ limits: { autovacuum: 200_000_000, failsafe: 1_600_000_000 }, rate: expect.stringMatching(/^[\d,]+ XIDs\/s over 1\.\d+s$/) });
+    const etas = finding.evidence.filter((e) => 'to' in e);
+    expect(etas.map((e) => e.to)).toEqual(['failsafe', 'warning', 'stop']);
+    for (const e of etas) expect(e.eta).toMatch(/^\d+[smhd]/);
+    expect(etas[2]!.xids_left).toBe(2 ** 31 - 1 - STOP_MARGIN - (finding.evidence[0]!.xid_age as number));
+    expect(finding.summary).toMatch(/past autovacuum_freeze_max_age, anti-wraparound autovacuum should be freezing it \(.+ to failsafe\)\.$/);
+
+    // The anti-wraparound autovacuum that waits on the prepared transaction's lock, flagged as such.
+    const [vacuum] = findingsOf(report, 'vacuum-running').filter((f) => f.subject.pid === worker);
+    expect(vacuum).toMatchObject({ severity: 'warning', subject: { database: 'incident', table: expect.stringMatching(/^public\.aged_0\d$/) } });
+    expect(vacuum!.summary).toMatch(/^Autovacuum \(anti-wraparound\) of public\.aged_0\d in "incident" is 0% through \(waiting for lock\)/);
+  });
+
+  it('zone 2 (warning limit): critical; the ETA is unknown without a sample', async () => {
+    const cluster = clusters.get('warning')!;
+    const fault = faults.get('warning')!;
+    const report = await check(cluster);
+    expect(report.exit_code).toBe(2);
+    expect(report.xid_rate).toBeNull();
+    const finding = expectIncidentFinding(report, fault, 'critical');
+    expect(finding.evidence[0]).toMatchObject({ zone: 'warn' });
+    const stop = finding.evidence.find((e) => e.to === 'stop')!;
+    expect(stop.eta).toBe('unknown (no --sample)');
+    // Autovacuum may spend a few XIDs (ANALYZE) since the scenario measured.
+    expect(fault.xidsBeforeStop - (stop.xids_left as number)).toBeGreaterThanOrEqual(0);
+    expect(fault.xidsBeforeStop - (stop.xids_left as number)).toBeLessThan(10_000);
+    expect(finding.summary).toMatch(/^Database "incident" is [\d,]+ XIDs old: inside the wraparound warning zone, [\d,]+ XIDs \(unknown \(no --sample\)\) before it stops accepting writes\.$/);
+  });
+
+  it('zone 3 (stop): check works where no XID can be assigned — exit 2, a sample, no error', async () => {
+    const cluster = clusters.get('stop')!;
+    const fault = faults.get('stop')!;
+    const worker = await antiWraparoundWorker(cluster, 'incident');
+    const { code, stdout, stderr } = await cli(['check', cluster.connectionString(), '--json', '--sample', '500ms']);
+    expect(stderr).toBe('');
+    expect(code).toBe(2);
+    const report = JSON.parse(stdout) as Report;
+    expect(report.exit_code).toBe(2);
+    expect(report.xid_rate).toMatchObject({ xidsPerSecond: 0 });
+    expect(report.skipped).toEqual([]);
+    const finding = expectIncidentFinding(report, fault, 'critical');
+    expect(finding.evidence[0]).toMatchObject({ zone: 'stop' });
+    expect(finding.summary).toMatch(/it is in the stop zone and refuses every command that needs a new transaction ID\.$/);
+    expect(findingsOf(report, 'vacuum-running').find((f) => f.subject.pid === worker)?.summary).toContain('(anti-wraparound)');
+    // Still refusing: the check itself took no XID.
+    await expect(cluster.sql('SELECT txid_current()', [], 'incident')).rejects.toMatchObject({ code: '54000' });
+  });
+
+  it('a fresh PostgreSQL 15 cluster: no wraparound finding', async () => {
+    const fresh = await Cluster.create({ major: 15, label: 'xidcheck-fresh' });
+    try {
+      const report = await check(fresh);
+      expect(findingsOf(report, 'xid-wraparound')).toEqual([]);
+      expect(findingsOf(report, 'mxid-wraparound')).toEqual([]);
+    } finally {
+      await fresh.destroy();
+    }
+  });
+});
