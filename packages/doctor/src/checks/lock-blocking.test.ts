@@ -41,8 +41,8 @@ describe('lock-blocking on row fixtures', () => {
       snapshot(
         [session(1, []), session(2, [1], { query: 'ALTER TABLE orders ADD COLUMN x int', state_seconds: 1 }), session(3, [2], { state_seconds: 1 }), session(4, [2], { state_seconds: 1 })],
         [
-          { pid: 1, locktype: 'relation', mode: 'AccessShareLock', granted: true, relation: 'public.orders', transactionid: null },
-          { pid: 2, locktype: 'relation', mode: 'AccessExclusiveLock', granted: false, relation: 'public.orders', transactionid: null },
+          { pid: 1, locktype: 'relation', mode: 'AccessShareLock', granted: true, relation: 'public.orders', relid: null, transactionid: null },
+          { pid: 2, locktype: 'relation', mode: 'AccessExclusiveLock', granted: false, relation: 'public.orders', relid: null, transactionid: null },
         ],
       ),
     );

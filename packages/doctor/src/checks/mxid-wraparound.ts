@@ -54,7 +54,7 @@ export default defineCheck({
     if (members !== undefined && members.used >= MEMBER_SAFE) {
       findings.push({
         severity: members.used >= MEMBER_DANGER ? 'critical' : 'warning',
-        subject: {},
+        subject: { database: [...(snapshot.databases ?? [])].sort((a, b) => b.mxid_age - a.mxid_age)[0]?.datname },
         summary: `MultiXact member space is ${(members.used * 100).toFixed(0)}% used (${formatCount(members.count)} of 2^32 members, as of the last checkpoint): autovacuum freezes aggressively from 50%, and new MultiXacts fail when it runs out.`,
         evidence: [{ ...snapshot.multixactMembers![0], members_in_use: members.count, used_fraction: Number(members.used.toFixed(4)) }],
         remediation: [

@@ -49,17 +49,19 @@ export const tables: Dataset = {
   },
 };
 
-/** Lock waits in this database, and the relation locks held by whoever blocks them. */
+/** Lock waits in this database, the relation locks held by whoever blocks them, and prepared transactions' locks (pid null). */
 export const locks: Dataset = {
   name: 'locks',
   scope: 'database',
   sql: {
     120000: `WITH here AS (SELECT oid FROM pg_database WHERE datname = current_database()),
       blockers AS (SELECT DISTINCT unnest(pg_blocking_pids(pid)) AS pid FROM pg_locks WHERE NOT granted AND pid IS NOT NULL)
-      SELECT l.pid, l.locktype, l.mode, l.granted, l.relation::regclass::text AS relation, l.transactionid::text AS transactionid
+      SELECT l.pid, l.locktype, l.mode, l.granted, l.relation::regclass::text AS relation, l.relation::int8 AS relid,
+        l.transactionid::text AS transactionid
       FROM pg_locks l
       WHERE (NOT l.granted AND (l.database IS NULL OR l.database = (SELECT oid FROM here)))
-         OR (l.granted AND l.locktype = 'relation' AND l.database = (SELECT oid FROM here) AND l.pid IN (SELECT pid FROM blockers))`,
+         OR (l.granted AND l.locktype = 'relation' AND l.database = (SELECT oid FROM here)
+             AND (l.pid IN (SELECT pid FROM blockers) OR l.pid IS NULL))`,
   },
 };
 

@@ -156,11 +156,13 @@ export interface TableRow {
 }
 
 export interface LockRow {
-  pid: number;
+  /** null for a prepared transaction's lock. */
+  pid: number | null;
   locktype: string;
   mode: string;
   granted: boolean;
   relation: string | null;
+  relid: number | null;
   transactionid: string | null;
 }
 

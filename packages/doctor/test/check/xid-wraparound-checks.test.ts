@@ -144,6 +144,11 @@ describe.skipIf(!ready)('xid-wraparound on PostgreSQL 15 near-wraparound cluster
     expect(finding.evidence[0]).toMatchObject({ zone: 'stop' });
     expect(finding.summary).toMatch(/it is in the stop zone and refuses every command that needs a new transaction ID\.$/);
     expect(findingsOf(report, 'vacuum-running').find((f) => f.subject.pid === worker)?.summary).toContain('(anti-wraparound)');
+    // The seconds-old prepared transaction is critical here: its database is in the stop zone and its locks keep VACUUM out.
+    const holder = findingsOf(report, 'prepared-transaction').find((f) => f.subject.gid === fault.gid);
+    expect(holder).toMatchObject({ severity: 'critical', subject: { database: 'incident' } });
+    expect(holder!.summary).toMatch(/"incident" is in the wraparound stop zone and these locks keep every VACUUM of its tables waiting\.$/);
+    expect(holder!.evidence.filter((e) => 'lock' in e).map((e) => e.relation)).toContain(fault.tables[0]!.table);
     // Still refusing: the check itself took no XID.
     await expect(cluster.sql('SELECT txid_current()', [], 'incident')).rejects.toMatchObject({ code: '54000' });
   });
