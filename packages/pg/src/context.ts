@@ -1,0 +1,44 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Lease } from './lease.js';
+
+/** What the current unit of work is, for tags: set it once per request or job with `withContext`. */
+export interface WorkContext {
+  /** The HTTP route (e.g. "POST /orders"). */
+  route?: string;
+  /** The job or queue task name, for work that is not a request. */
+  job?: string;
+  /** W3C trace context `traceparent` (version-traceid-spanid-flags); ignored unless well-formed. */
+  traceparent?: string;
+}
+
+/** One async chain's state: its work context and the pool clients it holds (to see a caller wait for a pool it holds). */
+export interface Store {
+  readonly context: WorkContext;
+  readonly leases: readonly Lease[];
+}
+
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const EMPTY: Store = Object.freeze({ context: Object.freeze({}), leases: Object.freeze([]) });
+const storage = new AsyncLocalStorage<Store>();
+
+/** Run `fn` with a work context (merged over the current one); every transaction opened inside is tagged with it. */
+export function withContext<T>(context: WorkContext, fn: () => T): T {
+  const parent = storage.getStore() ?? EMPTY;
+  const merged: WorkContext = { ...parent.context, ...context };
+  if (merged.traceparent !== undefined && !TRACEPARENT.test(merged.traceparent)) delete merged.traceparent;
+  return storage.run({ context: Object.freeze(merged), leases: parent.leases }, fn);
+}
+
+/** The work context of the calling async chain. */
+export function currentContext(): WorkContext {
+  return (storage.getStore() ?? EMPTY).context;
+}
+
+export function currentStore(): Store {
+  return storage.getStore() ?? EMPTY;
+}
+
+/** Run `fn` as the holder of `lease`, so a request for another client of the same pool from inside is recognised. */
+export function runHolding<T>(store: Store, lease: Lease, fn: () => T): T {
+  return storage.run({ context: store.context, leases: [...store.leases, lease] }, fn);
+}
