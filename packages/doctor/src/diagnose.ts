@@ -1,4 +1,7 @@
+import { readAppRegistry, type AppRegistry } from './app/app-registry.js';
+import { joinAppRegistries } from './app/join-app.js';
 import { collect } from './collect/collect.js';
+import type { Skip } from './collect/snapshot.js';
 import type { CheckDefinition } from './checks/define-check.js';
 import { runChecks } from './checks/run-checks.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './checks/thresholds.js';
@@ -16,13 +19,18 @@ export interface DiagnoseOptions {
   thresholds?: Partial<Thresholds>;
   /** Only these checks (all by default). */
   checks?: readonly CheckDefinition[];
+  /** URLs of @mvcc-doctor/pg registries to join to the findings by backend pid. */
+  apps?: string[];
 }
 
 /** Read the server once, run every check, and return the report (the library entry point of `check`). */
 export async function diagnose(conn: ConnOptions, options: DiagnoseOptions = {}): Promise<Report> {
   const started = Date.now();
   const snapshot = await collect(conn, { dbname: options.dbname, sampleMs: options.sampleMs ?? 0, limits: options.limits ?? DEFAULT_LIMITS });
-  const { findings, skipped } = runChecks(snapshot, { thresholds: { ...DEFAULT_THRESHOLDS, ...options.thresholds } }, options.checks);
+  const checked = runChecks(snapshot, { thresholds: { ...DEFAULT_THRESHOLDS, ...options.thresholds } }, options.checks);
+  const { registries, skipped: appSkips } = await readRegistries(options.apps ?? []);
+  const findings = joinAppRegistries(checked.findings, registries);
+  const skipped = [...checked.skipped, ...appSkips];
   return {
     tool: 'mvcc-doctor',
     schema_version: 1,
@@ -43,5 +51,14 @@ export async function diagnose(conn: ConnOptions, options: DiagnoseOptions = {})
     skipped,
     summary: summarize(findings),
     exit_code: exitCodeFor(findings),
+  };
+}
+
+/** An app that cannot be read is a skip, not a failed diagnosis: the database findings stand on their own. */
+async function readRegistries(urls: string[]): Promise<{ registries: AppRegistry[]; skipped: Skip[] }> {
+  const results = await Promise.allSettled(urls.map((url) => readAppRegistry(url)));
+  return {
+    registries: results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])),
+    skipped: results.flatMap((r) => (r.status === 'rejected' ? [{ what: 'app', reason: (r.reason as Error).message }] : [])),
   };
 }

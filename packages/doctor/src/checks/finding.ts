@@ -20,7 +20,10 @@ export interface Origin {
   origin?: string;
   route?: string;
   traceparent?: string;
+  /** The opening stack, from the app's registry (`check --app`). */
   stack?: string;
+  /** The app process the registry came from. */
+  process?: string;
 }
 
 /** One diagnosed fault. The JSON output is an array of these; the field set is the stable schema. */

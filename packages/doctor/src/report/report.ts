@@ -62,5 +62,16 @@ export function subjectText(f: Finding): string {
 export function originText(f: Finding): string | undefined {
   const o = f.origin;
   if (!o) return undefined;
-  return [o.origin, o.app && `app ${o.app}`, o.route && `route ${o.route}`, o.traceparent && `trace ${o.traceparent}`].filter(Boolean).join(', ');
+  return [o.origin, o.app && `app ${o.app}`, o.route && `route ${o.route}`, o.traceparent && `trace ${o.traceparent}`, o.process && `process ${o.process}`]
+    .filter(Boolean)
+    .join(', ');
+}
+
+/** The first frames of an opening stack, without the "Error" line. */
+export function stackFrames(stack: string | undefined, max = 4): string[] {
+  return (stack ?? '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith('at '))
+    .slice(0, max);
 }

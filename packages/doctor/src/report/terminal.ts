@@ -1,4 +1,4 @@
-import { evidenceLine, originText, subjectText, type Report } from './report.js';
+import { evidenceLine, originText, stackFrames, subjectText, type Report } from './report.js';
 
 export interface TerminalStyle {
   color: boolean;
@@ -29,6 +29,7 @@ export function renderTerminal(report: Report, style: TerminalStyle): string {
     lines.push(`  ${f.summary}`);
     const origin = originText(f);
     if (origin) lines.push(`  ${paint('bold', 'code:')} ${origin}`);
+    for (const frame of stackFrames(f.origin?.stack)) lines.push(paint('dim', `        ${frame}`));
     lines.push(paint('dim', `  why: ${f.why}`));
     for (const row of f.evidence.slice(0, style.evidenceRows)) lines.push(paint('dim', `  · ${evidenceLine(row)}`));
     if (f.evidence.length > style.evidenceRows) lines.push(paint('dim', `  · … ${f.evidence.length - style.evidenceRows} more (--json shows all)`));

@@ -1,0 +1,60 @@
+import { DoctorError } from '../connect/doctor-error.js';
+
+/** One open transaction or checked-out client, as @mvcc-doctor/pg's registry handler serves it. */
+export interface AppLease {
+  backendPid: number | undefined;
+  app: string;
+  origin: string;
+  route?: string;
+  job?: string;
+  traceparent?: string;
+  startedAt: string;
+  idleMs?: number;
+  stack?: string;
+}
+
+export interface AppRegistry {
+  url: string;
+  /** The app's OS process id. */
+  pid: number;
+  transactions: AppLease[];
+}
+
+/** Read an app's open-transaction registry (GET, JSON), within a time limit; the URL's credentials never show. */
+export async function readAppRegistry(url: string, timeoutMs = 3000): Promise<AppRegistry> {
+  const { bare, authorization, secret } = splitCredentials(url);
+  const scrub = (text: string) => (secret ? text.split(secret).join('***') : text);
+  let response: Response;
+  try {
+    response = await fetch(bare, {
+      signal: AbortSignal.timeout(timeoutMs),
+      headers: { accept: 'application/json', ...(authorization ? { authorization } : {}) },
+    });
+  } catch (error) {
+    const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : ((error as { cause?: Error }).cause?.message ?? (error as Error).message);
+    throw new DoctorError('unreachable', `could not read the app registry at ${bare}: ${scrub(reason)}`);
+  }
+  if (!response.ok) throw new DoctorError('server-error', `the app registry at ${bare} answered HTTP ${response.status}`);
+  const body = (await response.json().catch(() => undefined)) as Partial<AppRegistry> | undefined;
+  if (!body || !Array.isArray(body.transactions)) {
+    throw new DoctorError('server-error', `${bare} is not an @mvcc-doctor/pg registry (no "transactions" array)`);
+  }
+  return { url: bare, pid: Number(body.pid), transactions: body.transactions };
+}
+
+/** fetch refuses URLs with credentials (and echoes them in its error): send them as Basic auth instead. */
+function splitCredentials(url: string): { bare: string; authorization?: string; secret?: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new DoctorError('usage', '--app takes an http(s) URL');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new DoctorError('usage', '--app takes an http(s) URL');
+  const user = decodeURIComponent(parsed.username);
+  const secret = decodeURIComponent(parsed.password);
+  parsed.username = '';
+  parsed.password = '';
+  if (!user && !secret) return { bare: parsed.toString() };
+  return { bare: parsed.toString(), authorization: `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`, secret: secret || undefined };
+}
