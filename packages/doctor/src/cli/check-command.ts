@@ -11,7 +11,8 @@ import type { CommandIO } from './io.js';
 export const CHECK_HELP = `Usage: mvcc-doctor check [conninfo | postgresql://URL] [options]
 
 Diagnose every MVCC fault of a PostgreSQL 12–18 cluster: wraparound, horizon holders, bloat, locks.
-Connection: the argument, then -h/-p/-U/-d, then DATABASE_URL and PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE.
+Connection: -h/-p/-U/-d beat the argument (a postgresql:// URL, key=value conninfo or a database name), which beats
+DATABASE_URL, which beats PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE; a missing password is looked up in PGPASSFILE or ~/.pgpass.
 
 Options:
   -h, --host HOST             server host
@@ -24,6 +25,7 @@ Options:
       --statement-timeout D   per-query limit (default 30s)
       --lock-timeout D        never wait longer for a lock (default 1s)
       --threshold NAME=VALUE  override a threshold, e.g. idleInTransactionSeconds=0 (repeatable)
+      --app URL               an @mvcc-doctor/pg registry endpoint: findings show the opening stack (repeatable)
       --no-color              plain output (also NO_COLOR)
   -v, --verbose               every evidence row, and info findings in full
 Exit codes: 0 ok, 1 warning, 2 critical, 3 could not diagnose.`;
@@ -44,6 +46,7 @@ export async function checkCommand(argv: string[], io: CommandIO): Promise<numbe
       'statement-timeout': { type: 'string', default: '30s' },
       'lock-timeout': { type: 'string', default: '1s' },
       threshold: { type: 'string', multiple: true, default: [] },
+      app: { type: 'string', multiple: true, default: [] },
       'no-color': { type: 'boolean', default: false },
       verbose: { type: 'boolean', short: 'v', default: false },
       help: { type: 'boolean', default: false },
@@ -54,13 +57,17 @@ export async function checkCommand(argv: string[], io: CommandIO): Promise<numbe
     return 0;
   }
   if (positionals.length > 1) throw new DoctorError('usage', `check takes one connection argument, got ${positionals.length}`);
+  if (values.json && values.markdown) throw new DoctorError('usage', 'choose one of --json and --markdown');
+  // Every flag is checked before the first connection, so a typo never costs a connect timeout.
+  const sampleMs = parseDuration(values.sample, '--sample');
+  const limits = {
+    statementTimeoutMs: parseDuration(values['statement-timeout'], '--statement-timeout', { min: 1 }),
+    // 0 would mean "wait for locks forever", the one thing a diagnosis during an incident must never do.
+    lockTimeoutMs: parseDuration(values['lock-timeout'], '--lock-timeout', { min: 1 }),
+  };
+  const thresholds = parseThresholds(values.threshold);
   const conn = resolveConnOptions({ conninfo: positionals[0], host: values.host, port: values.port, user: values.user, dbname: values.dbname, env: io.env });
-  const report = await diagnose(conn, {
-    dbname: values.dbname,
-    sampleMs: parseDuration(values.sample, '--sample'),
-    limits: { statementTimeoutMs: parseDuration(values['statement-timeout'], '--statement-timeout'), lockTimeoutMs: parseDuration(values['lock-timeout'], '--lock-timeout') },
-    thresholds: parseThresholds(values.threshold),
-  });
+  const report = await diagnose(conn, { dbname: values.dbname, sampleMs, limits, thresholds, apps: values.app });
   if (values.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
   else if (values.markdown) io.out(renderMarkdown(report));
   else io.out(renderTerminal(report, { color: io.color && !values['no-color'], evidenceRows: values.verbose ? 1000 : 6, verbose: values.verbose }));
@@ -70,8 +77,10 @@ export async function checkCommand(argv: string[], io: CommandIO): Promise<numbe
 function parseThresholds(pairs: string[]): Partial<Thresholds> {
   const result: Partial<Thresholds> = {};
   for (const pair of pairs) {
-    const [name, value] = pair.split('=');
-    if (!name || !(name in DEFAULT_THRESHOLDS) || value === undefined || !Number.isFinite(Number(value))) {
+    const at = pair.indexOf('=');
+    const name = pair.slice(0, at);
+    const value = pair.slice(at + 1).trim();
+    if (at < 1 || !(name in DEFAULT_THRESHOLDS) || value === '' || !Number.isFinite(Number(value))) {
       throw new DoctorError('usage', `--threshold takes NAME=NUMBER with NAME one of ${Object.keys(DEFAULT_THRESHOLDS).join(', ')}`);
     }
     result[name as keyof Thresholds] = Number(value);

@@ -1,3 +1,5 @@
+import { oneLine, scrubSecrets } from './run-cli.js';
+
 /** What a command may touch of the outside world, so tests run commands in-process. */
 export interface CommandIO {
   out(text: string): void;
@@ -9,7 +11,16 @@ export interface CommandIO {
   interactive: boolean;
 }
 
+/** The real process's IO; also turns an error that escapes every await (a late socket error, say) into one line and exit 3. */
 export function processIO(): CommandIO {
+  const lastResort = (error: unknown) => {
+    const argv = process.argv.slice(2);
+    process.stderr.write(`mvcc-doctor: ${scrubSecrets(oneLine(error), argv, process.env)}\n`);
+    if (process.env.MVCC_DOCTOR_DEBUG && error instanceof Error) process.stderr.write(`${scrubSecrets(String(error.stack), argv, process.env)}\n`);
+    process.exit(3);
+  };
+  process.once('uncaughtException', lastResort);
+  process.once('unhandledRejection', lastResort);
   return {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),

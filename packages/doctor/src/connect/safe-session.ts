@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { describeTarget, type ConnOptions } from './conn-options.js';
-import { DoctorError } from './doctor-error.js';
+import { DoctorError, type DoctorErrorCode } from './doctor-error.js';
+import { pgpassLookup } from './pgpass.js';
 
 /** Every session of ours carries this application_name, and every query this tag, so we never report ourselves. */
 export const APPLICATION_NAME = 'mvcc-doctor';
@@ -31,30 +32,41 @@ export async function openSession(
   database: string = options.database,
   limits: SessionLimits = DEFAULT_LIMITS,
 ): Promise<SafeSession> {
+  const connectMs = options.connectTimeout * 1000;
   const client = new pg.Client({
     host: options.host,
     port: options.port,
     user: options.user,
-    password: options.password,
+    // A function, so pg never falls back to its own (deprecated, warning-printing) pgpass lookup.
+    password: (() => options.password ?? pgpassLookup(options.passfile, { ...options, database })) as () => string,
     database,
     ssl: sslConfig(options.sslmode),
     application_name: APPLICATION_NAME,
-    connectionTimeoutMillis: options.connectTimeout * 1000,
+    connectionTimeoutMillis: connectMs,
     statement_timeout: limits.statementTimeoutMs,
     lock_timeout: limits.lockTimeoutMs,
-    idle_in_transaction_session_timeout: limits.statementTimeoutMs,
+    // statement_timeout bounds the server; this bounds a server or network that stops answering altogether.
+    query_timeout: limits.statementTimeoutMs + connectMs,
     options: '-c default_transaction_read_only=on -c search_path=pg_catalog',
     types: { getTypeParser: typeParser } as pg.CustomTypesConfig,
   });
+  // Whether TCP got through tells "nothing there" from "something there that is not PostgreSQL".
+  let tcpConnected = false;
+  client.connection.once('connect', () => {
+    tcpConnected = true;
+    // Without TLS, PostgreSQL's first reply to the startup packet is always R (auth), E (error) or v (protocol
+    // version). A server that speaks first (SSH, SMTP, MySQL) would otherwise keep pg waiting for a huge "message".
+    if (!client.ssl) client.connection.stream.once('data', (chunk: Buffer) => checkFirstByte(client, chunk));
+  });
   let lastError: unknown;
   client.on('error', (error) => {
-    lastError = error;
+    lastError ??= error; // the first error says why (57P01 terminated); later ones only echo it
   });
   try {
-    await client.connect();
+    await withDeadline(client.connect(), connectMs + 2_000);
   } catch (error) {
-    await client.end().catch(() => {});
-    throw explainConnectError(error, options, database);
+    abandon(client);
+    throw explainConnectError(error, options, database, tcpConnected);
   }
   return {
     database,
@@ -63,13 +75,50 @@ export async function openSession(
         const result = await client.query<R>(`${QUERY_TAG} ${sql}`, params);
         return result.rows;
       } catch (error) {
-        throw explainQueryError(lastError ?? error, options, database);
+        const explained = explainQueryError(lastError ?? error, options, database);
+        if (explained.code === 'unreachable') abandon(client);
+        throw explained;
       }
     },
     async close() {
-      await client.end().catch(() => {});
+      if (lastError) abandon(client);
+      else await withDeadline(client.end(), connectMs).catch(() => abandon(client));
     },
   };
+}
+
+const FIRST_REPLY = new Set(['R', 'E', 'v']);
+
+function checkFirstByte(client: pg.Client, chunk: Buffer): void {
+  const first = chunk[0];
+  if (first === undefined || FIRST_REPLY.has(String.fromCharCode(first))) return;
+  const shown = first >= 0x20 && first < 0x7f ? ` "${String.fromCharCode(first)}"` : '';
+  client.connection.stream.destroy(new Error(`protocol: its first byte 0x${first.toString(16).padStart(2, '0')}${shown} starts no PostgreSQL message`));
+}
+
+/** pg's own connect timeout covers TCP and startup; this also covers a TLS handshake that never ends. */
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timeout expired')), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Drop the socket without the polite Terminate handshake: after a failed connect `client.end()` waits for the
+ * peer to close, and a peer that is not PostgreSQL may never close, so the CLI would hang instead of exiting.
+ */
+function abandon(client: pg.Client): void {
+  try {
+    client.connection.stream.destroy();
+  } catch {
+    // already gone
+  }
 }
 
 const INT8_OID = 20;
@@ -86,48 +135,74 @@ function sslConfig(sslmode: string | undefined): pg.ClientConfig['ssl'] {
 }
 
 /** Turn a driver error at connect time into one line that says what is wrong, never with the password. */
-export function explainConnectError(error: unknown, options: ConnOptions, database: string): DoctorError {
+export function explainConnectError(error: unknown, options: ConnOptions, database: string, tcpConnected = false): DoctorError {
   const target = describeTarget(options, database);
   const where = `${options.host}:${options.port}`;
   const e = error as { code?: string; message?: string };
+  const message = redact(e.message, options);
+  const fail = (code: DoctorErrorCode, text: string) => new DoctorError(code, text, { cause: error });
   switch (e.code) {
     case 'ECONNREFUSED':
-      return new DoctorError('unreachable', `cannot connect to ${where}: connection refused (is PostgreSQL running there?)`, { cause: error });
+      return fail('unreachable', `cannot connect to ${where}: connection refused (is PostgreSQL running there?)`);
+    case 'ENOENT':
+      return fail('unreachable', `cannot connect to ${where}: no server socket in ${options.host} (is PostgreSQL running there?)`);
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new DoctorError('unreachable', `cannot connect to ${where}: unknown host "${options.host}"`, { cause: error });
+      return fail('unreachable', `cannot connect to ${where}: unknown host "${options.host}"`);
     case 'ETIMEDOUT':
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return new DoctorError('unreachable', `cannot connect to ${where}: ${e.code}`, { cause: error });
+    case 'EHOSTDOWN':
+      return fail('unreachable', `cannot connect to ${where}: ${e.code}`);
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return fail('not-postgres', `${where} reset the connection without answering as PostgreSQL (is it a PostgreSQL port?)`);
     case '28P01':
+      return fail('auth', `${message} (${target}; check the password, PGPASSWORD or ~/.pgpass)`);
     case '28000':
-      return new DoctorError('auth', `authentication failed for ${target}: ${redact(e.message, options)}`, { cause: error });
+      // The same SQLSTATE covers "no pg_hba.conf entry" (authentication) and a NOLOGIN role (privilege).
+      if (/not permitted to log in/i.test(message)) return fail('privilege', `${message} (${target}; ALTER ROLE … LOGIN)`);
+      return fail('auth', `${message} (${target})`);
     case '3D000':
-      return new DoctorError('unknown-database', `database "${database}" does not exist on ${where}`, { cause: error });
+      return fail('unknown-database', `database "${database}" does not exist on ${where}`);
     case '42501':
-      return new DoctorError('privilege', `permission denied to connect as ${target}: ${redact(e.message, options)}`, { cause: error });
+      return fail('privilege', `${message} (${target}; GRANT CONNECT ON DATABASE … TO <role>, or --dbname another database)`);
     case '57P03':
-      return new DoctorError('unreachable', `${where} is not accepting connections yet: ${redact(e.message, options)}`, { cause: error });
+      return fail('unavailable', `${where} is not accepting connections now: ${message}`);
     case '53300':
-      return new DoctorError('unreachable', `${where} has no free connection slots: ${redact(e.message, options)}`, { cause: error });
+      return fail('unavailable', `${where} has no free connection slots: ${message}`);
   }
-  const message = redact(e.message, options);
-  if (/timeout/i.test(message)) {
-    return new DoctorError('not-postgres', `no PostgreSQL answered at ${where} within ${options.connectTimeout}s (is it a PostgreSQL port?)`, { cause: error });
+  if (/client password must be|password must be a string/i.test(message)) {
+    return fail('auth', `${where} asks for a password and none was given for ${target} (use the URL, PGPASSWORD or ~/.pgpass)`);
   }
-  if (/terminated unexpectedly|ECONNRESET|Unknown message|unexpected|protocol|invalid/i.test(message)) {
-    return new DoctorError('not-postgres', `${where} did not speak the PostgreSQL protocol (${message})`, { cause: error });
+  if (/^timeout expired$/i.test(message)) {
+    return tcpConnected
+      ? fail('not-postgres', `${where} accepted the connection but did not answer as PostgreSQL within ${options.connectTimeout}s (is it a PostgreSQL port?)`)
+      : fail('unreachable', `cannot connect to ${where}: no answer within ${options.connectTimeout}s (host down or port filtered?)`);
   }
-  return new DoctorError('server-error', `cannot connect to ${target}: ${message}`, { cause: error });
+  if (/does not support SSL/i.test(message)) {
+    return fail('server-error', `${where} does not accept SSL connections (sslmode=${options.sslmode}); try sslmode=prefer`);
+  }
+  if (tcpConnected && /terminated unexpectedly|error establishing an SSL connection|unknown message|unexpected|protocol|invalid/i.test(message)) {
+    return fail('not-postgres', `${where} did not answer as PostgreSQL: ${message.replace(/^protocol: /, '')} (is it a PostgreSQL port?)`);
+  }
+  return fail('server-error', `cannot connect to ${target}: ${message}`);
 }
+
+/** SQLSTATEs and driver messages that mean the session is gone: the run cannot go on with it. */
+const LOST = /Connection terminated|not queryable|Query read timeout|ECONNRESET|EPIPE|socket hang up/i;
 
 /** A query error as one line; the caller decides whether it skips a check or ends the run. */
 export function explainQueryError(error: unknown, options: ConnOptions, database: string): DoctorError {
   const e = error as { code?: string; message?: string };
   const message = redact(e.message, options);
+  const where = `${options.host}:${options.port}`;
   if (e.code === '42501') return new DoctorError('privilege', message, { cause: error });
   if (e.code === '57014' || e.code === '55P03') return new DoctorError('timeout', `${message} (in database "${database}")`, { cause: error });
+  if (e.code === '57P01' || e.code === '57P02' || e.code?.startsWith('08') || (!/^[0-9A-Z]{5}$/.test(e.code ?? '') && LOST.test(message))) {
+    return new DoctorError('unreachable', `lost the connection to ${where} (database "${database}"): ${message}`, { cause: error });
+  }
+  if (e.code === '57P03') return new DoctorError('unavailable', `${message} (in database "${database}")`, { cause: error });
   return new DoctorError('server-error', `${message} (in database "${database}")`, { cause: error });
 }
 

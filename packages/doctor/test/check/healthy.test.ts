@@ -7,7 +7,8 @@ import { cli } from './run-check.js';
 describe.each([18, 15, 14])('a healthy PostgreSQL %i cluster', (major) => {
   let cluster: Cluster;
   beforeAll(async () => {
-    cluster = await Cluster.create({ major, label: `healthy${major}` });
+    // Healthy includes the configuration: two-phase commit is on (lab default), so idle transactions time out.
+    cluster = await Cluster.create({ major, label: `healthy${major}`, settings: { idle_in_transaction_session_timeout: '10min' } });
   });
   afterAll(() => cluster?.destroy());
 

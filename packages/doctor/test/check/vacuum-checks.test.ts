@@ -23,6 +23,8 @@ describe('vacuum checks on PostgreSQL 18: autovacuum with one worker, busy', () 
   it('a default-settings cluster: vacuum-settings has nothing above info; no vacuum finding', async () => {
     const report = await check(cluster);
     expect(findingsOf(report, 'vacuum-settings').filter((f) => f.severity !== 'info')).toEqual([]);
+    // The server's own setting, not our session's: prepared transactions on and idle transactions never time out.
+    expect(findingsOf(report, 'vacuum-settings').map((f) => f.subject.setting)).toContain('idle_in_transaction_session_timeout');
     for (const id of ['autovacuum-lag', 'autovacuum-disabled', 'vacuum-running', 'dead-tuples']) expect(findingsOf(report, id), id).toEqual([]);
   });
 
