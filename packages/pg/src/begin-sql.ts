@@ -19,6 +19,18 @@ export interface BeginOptions {
   idleInTransactionSessionTimeout?: number;
 }
 
+/** Whether any BEGIN option is given (else the BEGIN is the same for every transaction of a call site). */
+export function hasBeginOptions(options: BeginOptions): boolean {
+  return (
+    options.isolationLevel !== undefined ||
+    options.readOnly !== undefined ||
+    options.deferrable !== undefined ||
+    options.statementTimeout !== undefined ||
+    options.lockTimeout !== undefined ||
+    options.idleInTransactionSessionTimeout !== undefined
+  );
+}
+
 const LEVELS = new Set<string>(['read committed', 'repeatable read', 'serializable', 'read uncommitted']);
 
 /**

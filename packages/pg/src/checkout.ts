@@ -1,5 +1,5 @@
 import { config, type Config } from './config.js';
-import { currentStore, type Store } from './context.js';
+import { currentStore, type Store, type WorkContext } from './context.js';
 import { PoolStarvationError } from './errors.js';
 import { events } from './events.js';
 import { Lease } from './lease.js';
@@ -8,25 +8,29 @@ import { holdersOf, poolDeadlock } from './starvation.js';
 import type { PoolClientLike, PoolLike } from './types.js';
 
 /**
- * Check a client out and make it a lease. A caller that already holds a client of the same pool is marked as
- * waiting while it waits; if that closes a cycle (every client held by a waiter) the request is refused.
+ * Check a client out. A caller that already holds a client of the same pool is marked as waiting while it waits; if
+ * that closes a cycle (every client held by a waiter) the request is refused. The common case is the pool's own
+ * promise, untouched: no extra promise and no extra microtask per transaction.
  */
-export function acquire(
-  pool: PoolLike,
+export function acquire(pool: PoolLike, opening: Opening, store: Store, settings: Config): Promise<PoolClientLike> {
+  if (store.leases.length === 0) return pool.connect();
+  const held = store.leases.filter((lease) => lease.pool === pool && !lease.isReleased);
+  return held.length === 0 ? pool.connect() : connectWhileHolding(pool, held, opening, settings);
+}
+
+/** Make the checked-out client a lease (registered, watched); refuses what is not a pool client. */
+export function newLease(
   kind: 'transaction' | 'client',
+  pool: PoolLike,
+  client: PoolClientLike,
   opening: Opening,
-  store: Store,
-  settings: Config,
+  context: WorkContext,
   app: string,
-): Promise<Lease> {
-  const held = store.leases.length === 0 ? store.leases : store.leases.filter((lease) => lease.pool === pool && !lease.isReleased);
-  const connecting = held.length === 0 ? pool.connect() : connectWhileHolding(pool, held, opening, settings);
-  return connecting.then((client) => {
-    if (typeof client?.release !== 'function') {
-      throw new TypeError('withTransaction() needs a pool (its connect() must give a client with release()), or a transaction client for a savepoint');
-    }
-    return new Lease(kind, pool, client, opening, store.context, app);
-  });
+): Lease {
+  if (typeof client?.release !== 'function') {
+    throw new TypeError('withTransaction() needs a pool (its connect() must give a client with release()), or a transaction client for a savepoint');
+  }
+  return new Lease(kind, pool, client, opening, context, app);
 }
 
 async function connectWhileHolding(pool: PoolLike, held: readonly Lease[], opening: Opening, settings: Config): Promise<PoolClientLike> {
@@ -61,7 +65,8 @@ export type TrackedClient<C extends PoolClientLike> = C & { release(destroy?: Er
 export async function checkout<C extends PoolClientLike = PoolClientLike>(pool: PoolLike): Promise<TrackedClient<C>> {
   const settings = config();
   const opening = captureOpening(checkout, { frames: settings.stackFrames, root: settings.originRoot, ignoreFile: settings.ignoreFile });
-  const lease = await acquire(pool, 'client', opening, currentStore(), settings, settings.app);
+  const store = currentStore();
+  const lease = newLease('client', pool, await acquire(pool, opening, store, settings), opening, store.context, settings.app);
   const client = lease.client as TrackedClient<C>;
   // pg-pool sets client.release on every checkout, so replacing it here affects this checkout only.
   client.release = (destroy?: Error | boolean) => lease.release(destroy ? (destroy instanceof Error ? destroy : new Error('destroyed by caller')) : undefined);

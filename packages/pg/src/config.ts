@@ -23,8 +23,9 @@ export interface LibraryOptions {
   /** Frames to skip when naming the origin, e.g. your own transaction helper: `(path) => path.endsWith('/db.ts')`. */
   ignoreFile?: (path: string) => boolean;
   /**
-   * Stack frames captured per transaction for its origin and opening stack. Default 10. Capturing costs ~10 µs per
-   * transaction whatever the depth; 0 turns it off (origins become "unknown:0").
+   * Stack frames captured per transaction for its origin and opening stack. Default 10. Capturing costs ~25 µs per
+   * transaction on a 2-vCPU VM, nearly whatever the depth (6 frames save under 1 µs); 0 turns it off (origins become
+   * "unknown:0"); naming the origin per transaction skips it too.
    */
   stackFrames?: number;
   /**

@@ -38,7 +38,10 @@ export function currentStore(): Store {
   return storage.getStore() ?? EMPTY;
 }
 
-/** Run `fn` as the holder of `lease`, so a request for another client of the same pool from inside is recognised. */
-export function runHolding<T>(store: Store, lease: Lease, fn: () => T): T {
-  return storage.run({ context: store.context, leases: [...store.leases, lease] }, fn);
+/**
+ * Run `fn(arg)` as the holder of `lease`, so a request for another client of the same pool from inside is
+ * recognised. (The argument is passed through rather than closed over: one allocation fewer per transaction.)
+ */
+export function runHolding<A, T>(store: Store, lease: Lease, fn: (arg: A) => T, arg: A): T {
+  return storage.run({ context: store.context, leases: [...store.leases, lease] }, fn, arg);
 }

@@ -33,7 +33,7 @@ export class Lease {
   private released = false;
   private closed = false;
   // Kept from checkout time: whoever replaces client.release later (checkout() does) must not be called back.
-  private readonly giveBack: (destroy?: Error | boolean) => void;
+  private readonly giveBack: PoolClientLike['release'];
   private readonly onError = (error: Error): void => {
     this.connectionError ??= error;
   };
@@ -47,7 +47,7 @@ export class Lease {
     readonly app: string,
   ) {
     this.backendPid = client.processID ?? undefined;
-    this.giveBack = client.release.bind(client);
+    this.giveBack = client.release;
     // A checked-out pg client whose connection dies emits "error"; with no listener that crashes the process.
     client.on?.('error', this.onError);
     register(this);
@@ -91,7 +91,7 @@ export class Lease {
     this.released = true;
     unregister(this);
     this.client.removeListener?.('error', this.onError);
-    this.giveBack(destroy ?? (this.connectionError || this.killedBecause ? new Error('connection closed') : undefined));
+    this.giveBack.call(this.client, destroy ?? (this.connectionError || this.killedBecause ? new Error('connection closed') : undefined));
   }
 
   /** Close the connection: the server rolls back whatever the session had open, at once if it was idle. */

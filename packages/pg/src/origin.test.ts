@@ -20,6 +20,29 @@ describe('origin', () => {
     expect(origins[0]).toMatch(/origin\.test\.ts:\d+$/);
   });
 
+  it('tells call sites apart, also on one line, and keeps each one its own origin', () => {
+    const [a, b] = [openHere(), openHere()]; // two call sites on one line
+    const c = openHere(); // the next line
+    expect(a.origin).toBe(b.origin);
+    expect(c.origin).toBe(a.origin.replace(/:\d+$/, `:${Number(a.origin.split(':').pop()) + 1}`));
+    for (let round = 0; round < 3; round++) expect([openHere().origin, openHere().origin]).toEqual([openHere().origin, openHere().origin]);
+  });
+
+  it('follows a change of the origin root', () => {
+    const openWithRoot = (root: string) => captureOpening(openWithRoot, { ...options, root });
+    // One call site, three roots: the cached origin must not outlive the root it was made for.
+    const [here, elsewhere, back] = [process.cwd(), `${process.cwd()}/packages`, process.cwd()].map((root) => openWithRoot(root).origin);
+    expect(here).toMatch(/^packages\/pg\/src\/origin\.test\.ts:\d+$/);
+    expect(elsewhere).toBe(here?.replace(/^packages\//, ''));
+    expect(back).toBe(here);
+  });
+
+  it('formats the full opening stack only when asked, and the same way every time', () => {
+    const opening = openHere();
+    expect(opening.stack()).toMatch(/origin\.test\.ts:\d+/);
+    expect(opening.stack()).toBe(opening.stack());
+  });
+
   it('skips frames the app asks to skip (its own helper)', () => {
     const helper = () => captureOpening(helper, { ...options, ignoreFile: (path) => path.endsWith('origin.test.ts') });
     expect(helper().origin).not.toContain('origin.test.ts');

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { beginSql } from './begin-sql.js';
 import { configure } from './config.js';
-import { formatSqlComment } from './tags.js';
+import { formatSqlComment, formatTag } from './tags.js';
+import { tag } from './transaction-client.js';
 import { transactionTags } from './transaction-tags.js';
 
 describe('transaction tags', () => {
@@ -10,15 +12,57 @@ describe('transaction tags', () => {
     const settings = configure({});
     for (let round = 0; round < 2; round++) {
       const context = { route: 'GET /x', job: 'j', traceparent };
-      const { tagging, applicationName } = transactionTags('app', 'src/a.ts:1', context, settings);
+      const { tagging, applicationName, begin } = transactionTags('app', 'src/a.ts:1', context, settings);
       expect(tagging.comment).toBe(formatSqlComment({ app: 'app', origin: 'src/a.ts:1', ...context }));
       expect(applicationName).toBe('app@src/a.ts:1#GET /x');
+      expect(begin).toBe(`${tagging.comment} BEGIN; SET LOCAL application_name = 'app@src/a.ts:1#GET /x'`);
     }
   });
 
   it('honours the switches', () => {
     const off = transactionTags('app', 'src/a.ts:1', {}, configure({ comment: false, applicationName: false }));
-    expect(off).toEqual({ applicationName: undefined, tagging: { comment: '', position: false } });
+    expect(off).toEqual({ applicationName: undefined, tagging: { comment: '', position: false }, begin: 'BEGIN', commit: 'COMMIT' });
     expect(transactionTags('app', 'src/a.ts:1', { job: 'nightly' }, configure({})).applicationName).toBe('app@src/a.ts:1#nightly');
+    const appended = transactionTags('app', 'src/a.ts:1', {}, configure({ comment: 'append', applicationName: false }));
+    expect(appended.begin).toBe(`BEGIN\n${appended.tagging.comment}`);
+  });
+
+  it('builds what the formatters build, whether it comes from the cache or not', () => {
+    const cases = [
+      { app: 'orders', origin: 'src/o.ts:9', context: {} },
+      { app: 'orders', origin: 'src/o.ts:9', context: { route: 'POST /o' } },
+      { app: 'orders', origin: 'src/o.ts:9', context: { job: 'sweep' } },
+      // An empty route is no route: the tag does not fall back to the job then (route ?? job).
+      { app: 'orders', origin: 'src/o.ts:9', context: { route: '', job: 'sweep' } },
+      { app: 'billing', origin: 'src/o.ts:9', context: { route: 'POST /o' } },
+    ];
+    for (const settings of [configure({}), configure({ comment: 'append' }), configure({ applicationName: false }), configure({})]) {
+      for (let round = 0; round < 2; round++) {
+        for (const { app, origin, context } of cases) {
+          const tags = transactionTags(app, origin, context, settings);
+          const comment = formatSqlComment({ app, origin, route: context.route, job: context.job });
+          const applicationName = settings.applicationName ? formatTag({ app, origin, route: context.route ?? context.job }) : undefined;
+          const tagging = { comment, position: settings.comment };
+          expect(tags).toEqual({ applicationName, tagging, begin: tag(beginSql({}, applicationName), tagging), commit: tag('COMMIT', tagging) });
+        }
+      }
+    }
+  });
+
+  it('never serves a cached BEGIN to a transaction with BEGIN options', () => {
+    const settings = configure({});
+    transactionTags('app', 'src/b.ts:2', {}, settings);
+    const serializable = transactionTags('app', 'src/b.ts:2', {}, settings, { isolationLevel: 'serializable', statementTimeout: 50 });
+    expect(serializable.begin).toContain('BEGIN ISOLATION LEVEL SERIALIZABLE; SET LOCAL application_name');
+    expect(serializable.begin).toContain('SET LOCAL statement_timeout = 50');
+    expect(transactionTags('app', 'src/b.ts:2', {}, settings).begin).not.toContain('SERIALIZABLE');
+  });
+
+  it('hands out cached tags that cannot be changed', () => {
+    const settings = configure({});
+    transactionTags('app', 'src/c.ts:3', {}, settings);
+    const cached = transactionTags('app', 'src/c.ts:3', {}, settings);
+    expect(Object.isFrozen(cached) && Object.isFrozen(cached.tagging)).toBe(true);
+    expect(transactionTags('app', 'src/c.ts:3', {}, settings)).toBe(cached);
   });
 });

@@ -2,7 +2,7 @@ import { Cluster } from 'mvcc-doctor/lab';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTransaction } from '../src/index.js';
-import { makePool } from './helpers/pools.js';
+import { countingPool, makePool } from './helpers/pools.js';
 
 describe('BEGIN options: isolation, read only, deferrable, per-transaction timeouts', () => {
   let cluster: Cluster;
@@ -62,5 +62,18 @@ describe('BEGIN options: isolation, read only, deferrable, per-transaction timeo
     await expect(outcome).rejects.toThrow();
     // The pool still works: the dead client was destroyed, not returned.
     expect(await withTransaction(pool, (tx) => tx.query('SELECT 1 AS one').then((r) => r.rows[0]))).toEqual({ one: 1 });
+  });
+
+  it('refuses bad options with a rejected promise (never a synchronous throw), before taking a client', async () => {
+    const { pool: counted, releases } = countingPool(pool);
+    let outcome: Promise<unknown> | undefined;
+    expect(() => {
+      outcome = withTransaction(counted, () => 1, { isolationLevel: 'serializable; DROP TABLE t' as never });
+    }).not.toThrow();
+    await expect(outcome).rejects.toThrow(TypeError);
+    await expect(withTransaction(counted, () => 1, { statementTimeout: -1 })).rejects.toThrow(TypeError);
+    expect(releases.checkouts).toBe(0);
+    expect(await withTransaction(counted, () => 'still fine')).toBe('still fine');
+    expect(releases).toEqual({ checkouts: 1, calls: [undefined] });
   });
 });
