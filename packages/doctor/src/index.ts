@@ -9,3 +9,4 @@ export { DEFAULT_THRESHOLDS, type Thresholds } from './checks/thresholds.js';
 export type { Report } from './report/report.js';
 export { renderTerminal } from './report/terminal.js';
 export { renderMarkdown } from './report/markdown.js';
+export * from './rescue/index.js';

@@ -4,6 +4,7 @@ import { LabError } from '../lab/lab-error.js';
 import { VERSION } from '../version.js';
 import { CHECK_HELP, checkCommand } from './check-command.js';
 import { demoCommand } from './demo-command.js';
+import { freezeCommand } from './freeze-command.js';
 import type { CommandIO } from './io.js';
 
 export const EXIT_COULD_NOT_DIAGNOSE = 3;
@@ -14,6 +15,7 @@ Usage: mvcc-doctor <command> [options]
 
 Commands:
   check [conn]   diagnose wraparound, horizon holders, bloat, locks (see: mvcc-doctor check --help)
+  freeze [plan|run] [conn]  the wraparound rescue: plan (default), or run it (see: mvcc-doctor freeze --help)
   demo           start an embedded PostgreSQL, reproduce the incidents, diagnose them, clean up
   help           this text
 
@@ -28,6 +30,8 @@ export async function runCli(argv: string[], io: CommandIO): Promise<number> {
         return await checkCommand(rest, io);
       case 'demo':
         return await demoCommand(rest, io);
+      case 'freeze':
+        return await freezeCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

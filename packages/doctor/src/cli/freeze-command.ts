@@ -1,0 +1,168 @@
+import { createInterface } from 'node:readline/promises';
+import { parseArgs } from 'node:util';
+import { resolveConnOptions } from '../connect/conn-options.js';
+import { DoctorError } from '../connect/doctor-error.js';
+import { releaseBlockers, type ReleaseResult } from '../rescue/blocker-release.js';
+import { runFreeze } from '../rescue/freeze-runner.js';
+import { makeFreezePlan, type MakePlanOptions } from '../rescue/make-plan.js';
+import { renderPlan } from '../rescue/plan-text.js';
+import { progressView } from '../rescue/progress-view.js';
+import { renderRelease, renderRunSummary } from '../rescue/run-text.js';
+import { freezeStopZoneFirst, withStopZoneFirst } from '../rescue/stop-zone-first.js';
+import type { CommandIO } from './io.js';
+import { parseDuration } from './parse-duration.js';
+
+export const FREEZE_HELP = `Usage: mvcc-doctor freeze [plan | run] [conninfo | postgresql://URL] [options]
+
+The wraparound rescue, for every database of the cluster. "plan" (the default) changes nothing: it shows
+the horizon holders and whether the target can be reached while they hold, the blockers and how they would
+be released, the relations over the target in the order they would be frozen, and the exact SQL.
+"run" carries it out: VACUUM (FREEZE, TRUNCATE false) per relation, zone by zone, J sessions in parallel
+across all databases (the relations that hold a database in the stop zone start at once, while the plan is
+read), and stops as soon as every database is under the target. A relation that fails is reported with the
+next step and the run goes on; Ctrl-C cancels its own VACUUMs. No statement needs a new XID, so it works in
+the stop zone. A second run continues where one stopped.
+
+Options:
+  -h, --host HOST             server host
+  -p, --port PORT             server port
+  -U, --user USER             role (a superuser, or the owner of every relation)
+  -d, --dbname DB             database to connect to first (every database is frozen)
+      --target-age N          XID age to bring every database under (default: autovacuum_freeze_max_age)
+      --target-mxid-age N     MultiXact age (default: the XID target, or autovacuum_multixact_freeze_max_age if lower)
+  -j, --jobs J                VACUUM sessions in parallel across all databases (default 2)
+      --emergency             add INDEX_CLEANUP off: freeze only, leave indexes for later
+      --lock-timeout D        a VACUUM that waits longer for a lock fails and is retried once at the end (default 1s)
+      --leave-autovacuum      never cancel an autovacuum worker: by default, one throttled by vacuum_cost_delay on a
+                              relation we must freeze is cancelled and the relation frozen at full speed
+      --release-blockers      run: first release the blockers the plan shows (asks first; --yes when not on a terminal)
+  -y, --yes                   confirm --release-blockers without asking
+      --json                  machine-readable output
+      --no-color              plain output (also NO_COLOR)
+Exit codes: plan: 0 nothing to do, 1 work to do, 2 the target cannot be reached while blockers hold;
+run: 0 every database under the target, 2 not (failures, blockers, Ctrl-C); 3 could not run.`;
+
+/** What the command needs besides argv and io; tests pass their own. */
+export interface FreezeCommandDeps {
+  /** Ask a person to confirm; the default reads a line from the terminal. */
+  confirm?: (question: string) => Promise<boolean>;
+  /** Ends the run when aborted; the default aborts on Ctrl-C. */
+  signal?: AbortSignal;
+}
+
+export async function freezeCommand(argv: string[], io: CommandIO, deps: FreezeCommandDeps = {}): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      host: { type: 'string', short: 'h' },
+      port: { type: 'string', short: 'p' },
+      user: { type: 'string', short: 'U' },
+      dbname: { type: 'string', short: 'd' },
+      'target-age': { type: 'string' },
+      'target-mxid-age': { type: 'string' },
+      jobs: { type: 'string', short: 'j', default: '2' },
+      emergency: { type: 'boolean', default: false },
+      'lock-timeout': { type: 'string', default: '1s' },
+      'release-blockers': { type: 'boolean', default: false },
+      'leave-autovacuum': { type: 'boolean', default: false },
+      yes: { type: 'boolean', short: 'y', default: false },
+      json: { type: 'boolean', default: false },
+      'no-color': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    io.out(`${FREEZE_HELP}\n`);
+    return 0;
+  }
+  const mode = positionals[0] === 'plan' || positionals[0] === 'run' ? positionals.shift()! : 'plan';
+  if (positionals.length > 1) throw new DoctorError('usage', `freeze takes one connection argument, got ${positionals.length}`);
+  if (mode === 'plan' && (values['release-blockers'] || values.yes)) throw new DoctorError('usage', '--release-blockers and --yes go with "freeze run"');
+  const conn = resolveConnOptions({ conninfo: positionals[0], host: values.host, port: values.port, user: values.user, dbname: values.dbname, env: io.env });
+  const color = io.color && !values['no-color'];
+  const options: MakePlanOptions = {
+    jobs: count(values.jobs, '--jobs', 1, 64),
+    emergency: values.emergency,
+    targetXidAge: values['target-age'] === undefined ? undefined : count(values['target-age'], '--target-age', 0, 2_000_000_000),
+    targetMxidAge: values['target-mxid-age'] === undefined ? undefined : count(values['target-mxid-age'], '--target-mxid-age', 0, 2_000_000_000),
+    lockTimeoutMs: parseDuration(values['lock-timeout'], '--lock-timeout', { min: 1 }),
+  };
+
+  // run: the relations that hold a database in the stop zone are frozen at once, while the plan is read.
+  const first = mode === 'run' ? freezeStopZoneFirst(conn, { jobs: options.jobs, emergency: options.emergency, lockTimeoutMs: Math.min(options.lockTimeoutMs, 250) }) : undefined;
+  let plan = await makeFreezePlan(conn, options);
+  if (mode === 'plan') {
+    io.out(values.json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan, { color }));
+    if (plan.databases.some((d) => !d.reachesTarget && d.relations > 0)) return 2;
+    return plan.order.length > 0 ? 1 : 0;
+  }
+
+  const say = (text: string) => {
+    if (!values.json) io.out(text);
+  };
+  say(renderPlan(plan, { color, sql: false, orderRows: 10 }));
+  const releasable = plan.blockers.filter((b) => b.action !== 'none');
+  let release: ReleaseResult[] | undefined;
+  if (values['release-blockers'] && releasable.length > 0) {
+    const question = `Release ${releasable.length} blocker(s): ${releasable.map((b) => b.description).join('; ')}? [y/N] `;
+    const confirmed = values.yes || (await confirmWith(io, deps, question));
+    if (!confirmed) {
+      const early = await first!.done;
+      io.err(`freeze: blockers not released; nothing else was run${early?.frozen.length ? ` (${early.frozen.length} stop-zone relation(s) had been frozen first)` : ''}\n`);
+      return 2;
+    }
+    release = await releaseBlockers(conn, plan.blockers, { lockTimeoutMs: options.lockTimeoutMs });
+    say(`\nBlocker release:\n${renderRelease(release, color)}`);
+    // Ages, holders and the relations over the target have changed: plan again from what is there now.
+    plan = await makeFreezePlan(conn, options);
+  } else if (releasable.length > 0) {
+    say(`\n${releasable.length} blocker(s) stay (run with --release-blockers to release them); freezing what can be frozen.\n`);
+  }
+
+  const controller = new AbortController();
+  const signal = deps.signal ?? controller.signal;
+  const onSigint = () => controller.abort();
+  if (!deps.signal) process.once('SIGINT', onSigint);
+  const view = progressView((t) => say(t), { tty: io.interactive && !values.json, color, targetXidAge: plan.target.xidAge });
+  const early = await first!.done;
+  if (early) {
+    // The plan was read meanwhile: the runner re-checks each relation's age before its VACUUM, and skips these.
+    say(`\nStop zone first: ${early.frozen.length} relation(s) frozen while the plan was read${early.leftStopZoneAt !== undefined ? `; out of the stop zone after ${early.leftStopZoneAt.toFixed(2)}s` : ''}.\n`);
+  }
+  say(`\nFreezing ${plan.order.length} relation(s) with ${plan.jobs} job(s)…\n`);
+  try {
+    const main = await runFreeze(conn, plan, {
+      lockTimeoutMs: options.lockTimeoutMs,
+      takeOverAutovacuum: !values['leave-autovacuum'],
+      signal,
+      onEvent: (e) => view.onEvent(e),
+    });
+    const result = withStopZoneFirst(main, early, (Date.now() - first!.startedAt) / 1000 - main.seconds);
+    view.finish();
+    if (values.json) io.out(`${JSON.stringify({ plan, release, result }, null, 2)}\n`);
+    else io.out(renderRunSummary(plan, result, color));
+    return result.targetReached ? 0 : 2;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+function count(text: string, flag: string, min: number, max: number): number {
+  const value = Number(text.replace(/[_,]/g, ''));
+  if (!Number.isInteger(value) || value < min || value > max) throw new DoctorError('usage', `${flag} takes a whole number from ${min} to ${max}, not "${text}"`);
+  return value;
+}
+
+async function confirmWith(io: CommandIO, deps: FreezeCommandDeps, question: string): Promise<boolean> {
+  if (deps.confirm) return deps.confirm(question);
+  if (!io.interactive) throw new DoctorError('usage', '--release-blockers asks for confirmation; not on a terminal, add --yes');
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+

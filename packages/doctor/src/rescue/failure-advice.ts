@@ -1,0 +1,70 @@
+import { formatCount } from '../checks/sql-text.js';
+import type { PlannedRelation } from './freeze-plan.js';
+
+/** What went wrong with one VACUUM, as the run decides what to do about it. */
+export type FailureKind = 'corruption' | 'index-corruption' | 'locked' | 'cancelled' | 'gone' | 'connection' | 'xid-needed' | 'other';
+
+export interface FailureAdvice {
+  kind: FailureKind;
+  /** Try once more at the end of the run (a lock may be gone by then, a connection can be made again). */
+  retry: boolean;
+  /** The next step for a person, in one or two sentences. */
+  nextStep: string;
+}
+
+/** Enough of a pg error to classify it. */
+export interface ErrorLike {
+  code?: string;
+  message?: string;
+}
+
+const LOST = /Connection terminated|not queryable|ECONNRESET|EPIPE|socket hang up|connection.*(closed|lost)/i;
+
+/** Classify the error of a VACUUM and say what to do next; the run goes on with the other relations either way. */
+export function adviseFailure(error: ErrorLike, relation: PlannedRelation, lockTimeoutMs: number): FailureAdvice {
+  const code = error.code ?? '';
+  const message = error.message ?? '';
+  const where = `in database "${relation.database}"`;
+  const holds = `Until it is frozen it holds "${relation.database}" at ${formatCount(relation.xidAge)} XIDs`;
+  if (code === 'XX001' || code === '58P01' || /invalid page in block|could not read block/i.test(message)) {
+    return {
+      kind: 'corruption',
+      retry: false,
+      nextStep:
+        `${holds}. Locate the bad block(s) (mvcc-doctor corruption, or SELECT count(*) FROM ${relation.relation} WHERE ctid >= '(B,0)' AND ctid < '(B+1,0)' per block), ` +
+        `copy the good rows out (CREATE TABLE … AS over the good ctid ranges), then drop the table or restore it; a standby or a backup may hold a good copy of the page.`,
+    };
+  }
+  if (code === 'XX002') {
+    return {
+      kind: 'index-corruption',
+      retry: false,
+      nextStep: `An index of it is corrupted: run freeze again with --emergency (INDEX_CLEANUP off leaves the indexes alone), then REINDEX it once the database accepts writes again.`,
+    };
+  }
+  if (code === '55P03') {
+    return {
+      kind: 'locked',
+      retry: true,
+      nextStep:
+        `Someone held a lock on it for longer than lock_timeout (${lockTimeoutMs} ms); it is retried once at the end. If it fails again, find the holder ${where}: ` +
+        `SELECT pid, mode, granted FROM pg_locks WHERE relation = ${relation.oid}; then release it and run freeze again.`,
+    };
+  }
+  if (code === '57014') {
+    return { kind: 'cancelled', retry: false, nextStep: 'It was cancelled (pg_cancel_backend, or a statement_timeout of the role or database); run freeze again to continue.' };
+  }
+  if (code === '42P01' || code === '3F000') {
+    return { kind: 'gone', retry: false, nextStep: 'It was dropped after the plan was made: nothing to do.' };
+  }
+  if (code === '54000' || /not accepting commands to avoid wraparound/i.test(message)) {
+    return { kind: 'xid-needed', retry: false, nextStep: `It needed a new transaction ID, which the stop zone refuses; see the server log ${where} for what asked for it.` };
+  }
+  if (code === '57P01' || code === '57P02' || code === '57P03' || code.startsWith('08') || (!/^[0-9A-Z]{5}$/.test(code) && LOST.test(message))) {
+    return { kind: 'connection', retry: true, nextStep: 'The session was lost; it is retried once at the end with a new one. If the server restarted, run freeze again.' };
+  }
+  if (/could not access status of transaction/i.test(message)) {
+    return { kind: 'corruption', retry: false, nextStep: `${holds}. Its commit log (pg_xact) is missing for an old XID: restore the file from a backup or standby; see the server log.` };
+  }
+  return { kind: 'other', retry: false, nextStep: `See the server log ${where} around this time for the full error, fix its cause, and run freeze again.` };
+}
