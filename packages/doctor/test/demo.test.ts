@@ -16,6 +16,10 @@ it('demo reproduces the incident faults, diagnoses each, and leaves nothing behi
     expect(out).toMatch(/ERROR: {2}database is not accepting commands to avoid wraparound data loss in database "incident"/);
     expect(out).toMatch(/^CRITICAL xid-wraparound {2}db incident$/m);
     expect(out).toMatch(/it is in the stop zone and refuses every command that needs a new transaction ID/);
+    // …and rescued live: blockers released on confirmation, frozen oldest first, writes accepted again.
+    expect(out).toMatch(/released {2}prepared transaction 'lab_wraparound_/);
+    expect(out).toMatch(/Every database that accepts connections is under the target/);
+    expect(out).toContain('an application write now: INSERT 0 1 — the database accepts writes again');
   }
   const dir = /removed (\S+) \(/.exec(out)?.[1];
   expect(dir).toBeTruthy();

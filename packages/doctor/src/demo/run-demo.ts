@@ -3,6 +3,7 @@ import { resolveConnOptions } from '../connect/conn-options.js';
 import { diagnose } from '../diagnose.js';
 import { Cluster } from '../lab/cluster.js';
 import type { Fault } from '../lab/scenarios/fault.js';
+import { freezeCommand } from '../cli/freeze-command.js';
 import { renderTerminal } from '../report/terminal.js';
 import { reproduceIncidentFaults } from './incident-faults.js';
 import { canReproduceWraparound, reproduceWraparound } from './wraparound-incident.js';
@@ -42,7 +43,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     say(renderTerminal(report, { color: options.color, evidenceRows: 4 }));
     if (options.wraparound !== false) await wraparoundPart(options);
   } finally {
-    say('④ Cleaning up …');
+    say('■ Cleaning up …');
     for (const fault of faults.reverse()) await fault.release().catch(() => {});
     const pid = cluster.pid;
     await cluster.destroy();
@@ -53,10 +54,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 /** The transaction ID wraparound incident, on PostgreSQL 15 (the binaries with pg_resetwal). */
 async function wraparoundPart({ say, color }: DemoOptions): Promise<void> {
   if (!canReproduceWraparound()) {
-    say('⑤ Skipping the wraparound incident: it needs PostgreSQL 15 with pg_resetwal (apt-get install postgresql-15).');
+    say('④ Skipping the wraparound incident: it needs PostgreSQL 15 with pg_resetwal (apt-get install postgresql-15).');
     return;
   }
-  say('⑤ The wraparound incident: a PostgreSQL 15 cluster pushed to the XID stop limit with pg_resetwal …');
+  say('④ The wraparound incident: a PostgreSQL 15 cluster pushed to the XID stop limit with pg_resetwal …');
   const incident = await reproduceWraparound();
   try {
     const { fault, cluster } = incident;
@@ -64,9 +65,27 @@ async function wraparoundPart({ say, color }: DemoOptions): Promise<void> {
     say(`   · an orphaned prepared transaction '${fault.gid}' holds them, so anti-wraparound autovacuum waits`);
     say(`   · ${fault.xidsLeft.toLocaleString('en-US')} XIDs left before wraparound; an application write now fails:\n     ERROR:  ${incident.refusal}`);
     const url = cluster.connectionString();
-    say(`⑥ mvcc-doctor check ${url}\n`);
+    say(`⑤ mvcc-doctor check ${url}\n`);
     const report = await diagnose(resolveConnOptions({ conninfo: url }), { sampleMs: 0, thresholds: DEMO_THRESHOLDS });
     say(renderTerminal(report, { color, evidenceRows: 8 }));
+    say(`⑥ mvcc-doctor freeze run ${url} --release-blockers --yes --jobs 2\n`);
+    let rescueLog = '';
+    await freezeCommand(['run', url, '--release-blockers', '--yes', '--jobs', '2'], {
+      out: (text) => (rescueLog += text),
+      err: (text) => (rescueLog += text),
+      env: {},
+      color,
+      interactive: false,
+    });
+    // The run logs every relation; in the demo the system catalogs of each database are summed up in one line.
+    const lines = rescueLog.trimEnd().split('\n');
+    const catalogs = lines.filter((line) => / frozen {2}"pg_catalog"\./.test(line));
+    say(lines.filter((line) => !catalogs.includes(line)).join('\n').replace(/\n(\nFrozen \d+ relation)/, `\n   (… and ${catalogs.length} system catalogs frozen)\n$1`));
+    const write = await cluster
+      .sql(`CREATE TABLE orders_after_rescue (id int); INSERT INTO orders_after_rescue VALUES (1)`, [], fault.database)
+      .then(() => 'INSERT 0 1 — the database accepts writes again')
+      .catch((error: Error) => `still refused: ${error.message}`);
+    say(`\n   · an application write now: ${write}`);
   } finally {
     await incident.close();
   }
