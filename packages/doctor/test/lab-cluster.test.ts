@@ -63,6 +63,15 @@ describe('clear errors', () => {
     expect((error as LabError).message).toMatch(/no PostgreSQL 9 binaries found/);
   });
 
+  it('names a failed initdb, with initdb\'s own reason, and leaves nothing behind', async () => {
+    const error = await Cluster.create({ initdbArgs: ['--wal-segsize=3'] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LabError);
+    expect((error as LabError).code).toBe('initdb-failed');
+    expect((error as LabError).message).toMatch(/^initdb of PostgreSQL \d+\.\d+ failed in \S+\/data: .*wal-segsize/);
+    const dir = /failed in (\S+)\/data:/.exec((error as LabError).message)![1]!;
+    expect(existsSync(dir)).toBe(false);
+  });
+
   it('names a port that is already in use', async () => {
     const first = await Cluster.create();
     try {

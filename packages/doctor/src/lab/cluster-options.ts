@@ -29,6 +29,8 @@ export interface ClusterOptions {
   deadlockTimeout?: string;
   /** When set, TCP connections need this password (scram-sha-256) for the superuser "postgres". */
   password?: string;
+  /** Extra initdb arguments, e.g. ["--wal-segsize=64"]. */
+  initdbArgs?: string[];
   /** Any other server settings. */
   settings?: Record<string, string | number | boolean>;
   /** A fixed port; a free one when absent. */

@@ -203,6 +203,7 @@ export class Cluster {
   private async initdb(): Promise<void> {
     const { uid, gid } = serverUser();
     const args = ['-D', this.dataDir, '-U', this.user, '-E', 'UTF8', '--locale=C', '--no-sync'];
+    args.push(...(this.options.initdbArgs ?? []));
     if (this.options.checksums) args.push('--data-checksums');
     else if (this.major >= 18) args.push('--no-data-checksums'); // 18 turned them on by default
     let pwfile: string | undefined;
