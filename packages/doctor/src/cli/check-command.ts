@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../checks/thresholds.js';
-import { resolveConnOptions } from '../connect/conn-options.js';
 import { DoctorError } from '../connect/doctor-error.js';
 import { diagnose } from '../diagnose.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderTerminal } from '../report/terminal.js';
 import { parseDuration } from './parse-duration.js';
+import { CONNECTION_FLAGS, connFromFlags } from './connection-flags.js';
 import type { CommandIO } from './io.js';
 
 export const CHECK_HELP = `Usage: mvcc-doctor check [conninfo | postgresql://URL] [options]
@@ -36,10 +36,7 @@ export async function checkCommand(argv: string[], io: CommandIO): Promise<numbe
     allowPositionals: true,
     strict: true,
     options: {
-      host: { type: 'string', short: 'h' },
-      port: { type: 'string', short: 'p' },
-      user: { type: 'string', short: 'U' },
-      dbname: { type: 'string', short: 'd' },
+      ...CONNECTION_FLAGS,
       sample: { type: 'string', default: '1s' },
       json: { type: 'boolean', default: false },
       markdown: { type: 'boolean', default: false },
@@ -66,7 +63,7 @@ export async function checkCommand(argv: string[], io: CommandIO): Promise<numbe
     lockTimeoutMs: parseDuration(values['lock-timeout'], '--lock-timeout', { min: 1 }),
   };
   const thresholds = parseThresholds(values.threshold);
-  const conn = resolveConnOptions({ conninfo: positionals[0], host: values.host, port: values.port, user: values.user, dbname: values.dbname, env: io.env });
+  const conn = connFromFlags(values, positionals[0], io.env);
   const report = await diagnose(conn, { dbname: values.dbname, sampleMs, limits, thresholds, apps: values.app });
   if (values.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
   else if (values.markdown) io.out(renderMarkdown(report));

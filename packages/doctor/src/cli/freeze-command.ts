@@ -1,6 +1,5 @@
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { resolveConnOptions } from '../connect/conn-options.js';
 import { DoctorError } from '../connect/doctor-error.js';
 import { releaseBlockers, type ReleaseResult } from '../rescue/blocker-release.js';
 import { runFreeze } from '../rescue/freeze-runner.js';
@@ -9,6 +8,7 @@ import { renderPlan } from '../rescue/plan-text.js';
 import { progressView } from '../rescue/progress-view.js';
 import { renderRelease, renderRunSummary } from '../rescue/run-text.js';
 import { freezeStopZoneFirst, withStopZoneFirst } from '../rescue/stop-zone-first.js';
+import { CONNECTION_FLAGS, connFromFlags } from './connection-flags.js';
 import type { CommandIO } from './io.js';
 import { parseDuration } from './parse-duration.js';
 
@@ -56,10 +56,7 @@ export async function freezeCommand(argv: string[], io: CommandIO, deps: FreezeC
     allowPositionals: true,
     strict: true,
     options: {
-      host: { type: 'string', short: 'h' },
-      port: { type: 'string', short: 'p' },
-      user: { type: 'string', short: 'U' },
-      dbname: { type: 'string', short: 'd' },
+      ...CONNECTION_FLAGS,
       'target-age': { type: 'string' },
       'target-mxid-age': { type: 'string' },
       jobs: { type: 'string', short: 'j', default: '2' },
@@ -80,7 +77,7 @@ export async function freezeCommand(argv: string[], io: CommandIO, deps: FreezeC
   const mode = positionals[0] === 'plan' || positionals[0] === 'run' ? positionals.shift()! : 'plan';
   if (positionals.length > 1) throw new DoctorError('usage', `freeze takes one connection argument, got ${positionals.length}`);
   if (mode === 'plan' && (values['release-blockers'] || values.yes)) throw new DoctorError('usage', '--release-blockers and --yes go with "freeze run"');
-  const conn = resolveConnOptions({ conninfo: positionals[0], host: values.host, port: values.port, user: values.user, dbname: values.dbname, env: io.env });
+  const conn = connFromFlags(values, positionals[0], io.env);
   const color = io.color && !values['no-color'];
   const options: MakePlanOptions = {
     jobs: count(values.jobs, '--jobs', 1, 64),
