@@ -18,7 +18,7 @@
  *
  * Options (flags or environment): --tables 40 / BENCH_FREEZE_TABLES, --mb 400 / BENCH_FREEZE_MB,
  * --age-step 45000000, --jobs 2, --runs 1 / BENCH_FREEZE_RUNS, --timeout 300 (seconds per contender run),
- * --poll-ms 50 (how often the ages are read: the precision of the zone-exit times).
+ * --poll-ms 10 (how often the ages are read: the precision of the zone-exit times, which are tens of ms).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -48,7 +48,7 @@ const { values } = parseArgs({
     jobs: { type: 'string', default: '2' },
     runs: { type: 'string', default: process.env.BENCH_FREEZE_RUNS ?? '1' },
     timeout: { type: 'string', default: '300' },
-    'poll-ms': { type: 'string', default: '50' },
+    'poll-ms': { type: 'string', default: '10' },
   },
 });
 const tableCount = Number(values.tables);
@@ -60,7 +60,7 @@ const timeoutMs = Number(values.timeout) * 1000;
 /** How often the separate session reads the ages; the zone exits are known to this precision. */
 const POLL_MS = Number(values['poll-ms']);
 if (![tableCount, totalMb, ageStep, jobs, runs, timeoutMs, POLL_MS].every((n) => Number.isInteger(n) && n > 0) || (tableCount - 1) * ageStep > 1_900_000_000) {
-  console.error('usage: bench/freeze.ts [--tables 40] [--mb 400] [--age-step 45000000] [--jobs 2] [--runs 1] [--timeout 300] [--poll-ms 50]; (tables - 1) * age-step <= 1.9e9');
+  console.error('usage: bench/freeze.ts [--tables 40] [--mb 400] [--age-step 45000000] [--jobs 2] [--runs 1] [--timeout 300] [--poll-ms 10]; (tables - 1) * age-step <= 1.9e9');
   process.exit(2);
 }
 if (!existsSync(VACUUMDB)) {
