@@ -4,7 +4,7 @@ import { blocksVacuumIn, horizonHolders, releaseSteps } from './horizon-holders.
 import { defineCheck } from './define-check.js';
 import type { FindingDraft, Severity } from './finding.js';
 import { formatCount, qualified } from './sql-text.js';
-import { ageLimits, timeLeft, zoneOf, type Zone } from './wraparound-limits.js';
+import { ageLimits, describeRate, timeLeft, zoneOf, type Zone } from './wraparound-limits.js';
 
 const SEVERITY: Record<Zone, Severity | undefined> = { ok: undefined, autovacuum: 'warning', failsafe: 'critical', warn: 'critical', stop: 'critical' };
 
@@ -28,18 +28,18 @@ export default defineCheck({
       const severity = SEVERITY[zone];
       if (!severity) continue;
       const oldest = [...(snapshot.tables[db.datname] ?? [])].sort((a, b) => b.mxid_age - a.mxid_age).filter((t) => t.mxid_age > 0).slice(0, 10);
-      const left = timeLeft(db.mxid_age, limits, undefined);
+      const left = timeLeft(db.mxid_age, limits, snapshot.mxidRate);
       findings.push({
         severity,
         subject: { database: db.datname },
         summary:
           zone === 'stop'
             ? `Database "${db.datname}" is ${formatCount(db.mxid_age)} MultiXacts old: it refuses commands that create new MultiXact IDs.`
-            : `Database "${db.datname}" is ${formatCount(db.mxid_age)} MultiXacts old (${zone === 'autovacuum' ? 'past autovacuum_multixact_freeze_max_age' : zone === 'failsafe' ? 'past the failsafe age' : 'inside the warning zone'})${left[0] ? `, ${formatCount(left[0].remaining)} before the ${left[0].limit} limit` : ''}.`,
+            : `Database "${db.datname}" is ${formatCount(db.mxid_age)} MultiXacts old (${zone === 'autovacuum' ? 'past autovacuum_multixact_freeze_max_age' : zone === 'failsafe' ? 'past the failsafe age' : 'inside the warning zone'})${left[0] ? `, ${formatCount(left[0].remaining)} before the ${left[0].limit} limit${snapshot.mxidRate ? ` (${left[0].eta})` : ''}` : ''}.`,
         evidence: [
           { database: db.datname, mxid_age: db.mxid_age, zone },
-          { limits: Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)) },
-          ...left.map((l) => ({ to: l.limit, multixacts_left: l.remaining })),
+          { limits: Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)), rate: describeRate(snapshot.mxidRate, 'MultiXacts') },
+          ...left.map((l) => ({ to: l.limit, multixacts_left: l.remaining, eta: l.eta })),
           ...oldest.map((t) => ({ table: `${t.schema}.${t.name}`, mxid_age: t.mxid_age, pages: t.pages })),
         ],
         remediation: [

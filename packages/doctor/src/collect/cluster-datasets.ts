@@ -3,13 +3,18 @@ import type { Dataset } from './dataset.js';
 /** Excludes our own sessions, so the doctor never reports itself. */
 const NOT_US = `pid <> pg_backend_pid() AND application_name IS DISTINCT FROM 'mvcc-doctor'`;
 
-/** Server facts; `nextXid` is the snapshot's xmax: it needs no XID of its own, so it works in the stop zone. */
+/**
+ * Server facts; `nextXid` is the snapshot's xmax: it needs no XID of its own, so it works in the stop zone.
+ * mxid_age() reads the next MultiXact ID live: the age of one fixed datminmxid, read twice, gives the MultiXact rate.
+ */
 const serverSql = (nextXid: string) => `SELECT current_setting('server_version_num')::int AS version_num,
   current_setting('server_version') AS version, pg_is_in_recovery() AS in_recovery, current_user AS role,
   (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser,
   pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS read_all_stats,
   ${nextXid}::text AS next_xid, extract(epoch FROM clock_timestamp())::float8 AS at,
-  extract(epoch FROM clock_timestamp() - pg_postmaster_start_time())::float8 AS uptime_seconds`;
+  extract(epoch FROM clock_timestamp() - pg_postmaster_start_time())::float8 AS uptime_seconds,
+  d.datminmxid::text AS mxid_probe_min, mxid_age(d.datminmxid)::int8 AS mxid_probe_age
+  FROM pg_database d WHERE d.datname = current_database()`;
 
 export const server: Dataset = {
   name: 'server',

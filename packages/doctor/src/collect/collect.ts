@@ -50,7 +50,10 @@ export async function collect(conn: ConnOptions, options: CollectOptions): Promi
     });
     if (options.sampleMs > 0) {
       await sleep(Math.max(0, options.sampleMs - (Date.now() - started)));
-      snapshot.xidRate = rateBetween(first, await readServer(entry, first.version_num));
+      const last = await readServer(entry, first.version_num);
+      snapshot.xidRate = rateBetween(first, last);
+      const mxidRate = multixactRateBetween(first, last);
+      if (mxidRate) snapshot.mxidRate = mxidRate;
     }
     return snapshot;
   } finally {
@@ -68,6 +71,13 @@ async function readServer(session: SafeSession, versionNum: number): Promise<Ser
 function rateBetween(a: ServerRow, b: ServerRow): XidRate {
   const seconds = Math.max(b.at - a.at, 1e-3);
   return { xidsPerSecond: Math.max(0, Number(BigInt(b.next_xid) - BigInt(a.next_xid))) / seconds, sampleSeconds: seconds };
+}
+
+/** From the age of one datminmxid at both ends; undefined if a VACUUM advanced it in between. */
+function multixactRateBetween(a: ServerRow, b: ServerRow): XidRate | undefined {
+  if (a.mxid_probe_age === undefined || b.mxid_probe_age === undefined || a.mxid_probe_min !== b.mxid_probe_min) return undefined;
+  const seconds = Math.max(b.at - a.at, 1e-3);
+  return { xidsPerSecond: Math.max(0, b.mxid_probe_age - a.mxid_probe_age) / seconds, sampleSeconds: seconds };
 }
 
 function hasPrivilege(server: ServerRow, needs: Privilege | undefined): boolean {

@@ -11,6 +11,9 @@ export interface ServerRow {
   at: number;
   /** Seconds since the postmaster started: autovacuum cannot have acted before. */
   uptime_seconds?: number;
+  /** This database's datminmxid and its age: read at both ends of the sample for the MultiXact rate. */
+  mxid_probe_min?: string;
+  mxid_probe_age?: number;
 }
 
 export interface SettingRow {

@@ -41,7 +41,9 @@ export interface Snapshot {
   tables: Record<string, TableRow[]>;
   locks: Record<string, LockRow[]>;
   xidRate?: XidRate;
+  /** MultiXact IDs assigned per second over the same sample (absent when VACUUM moved the reference meanwhile). */
+  mxidRate?: XidRate;
   skipped: Skip[];
 }
 
-export type DatasetName = Exclude<keyof Snapshot, 'server' | 'skipped' | 'xidRate'>;
+export type DatasetName = Exclude<keyof Snapshot, 'server' | 'skipped' | 'xidRate' | 'mxidRate'>;

@@ -58,6 +58,35 @@ describe.skipIf(!ready)('mxid-wraparound on PostgreSQL 15 near-MultiXact-wraparo
     expect(findingsOf(report, 'xid-wraparound')).toEqual([]); // XIDs are far from any limit here
   });
 
+  it('zone 1 with --sample: the MultiXact rate, measured while two sessions share-lock rows, and an ETA to each limit', async () => {
+    const cluster = clusters.get('freeze-max-age')!;
+    await cluster.sql('CREATE TABLE IF NOT EXISTS shared_rows (id int PRIMARY KEY); INSERT INTO shared_rows VALUES (1) ON CONFLICT DO NOTHING');
+    const [a, b] = [await cluster.connect(), await cluster.connect()];
+    let sharing = true;
+    // Two transactions share-locking one row: each round makes a new MultiXact in the row's xmax.
+    const churn = (async () => {
+      while (sharing) {
+        for (const s of [a, b]) await s.query('BEGIN; SELECT * FROM shared_rows WHERE id = 1 FOR SHARE');
+        for (const s of [a, b]) await s.query('COMMIT');
+      }
+    })();
+    try {
+      const report = await check(cluster, { sampleMs: 1000 });
+      // Every MultiXact made here ages the tables, so this runs after the exact-age test above.
+      const finding = findingsOf(report, 'mxid-wraparound').find((f) => f.subject.database === 'incident')!;
+      expect(finding.severity).toBe('warning');
+      expect(finding.evidence[1]).toMatchObject({ rate: expect.stringMatching(/^[\d,]+ MultiXacts\/s over 1\.\d+s$/) });
+      expect(Number(String(finding.evidence[1]!.rate).split(' ')[0]!.replace(/,/g, ''))).toBeGreaterThan(0);
+      const left = finding.evidence.filter((e) => 'to' in e);
+      for (const l of left) expect(l.eta).toMatch(/^\d+[smhd]/);
+      expect(finding.summary).toMatch(/before the failsafe limit \(\d+[smhd][^)]*\)\.$/);
+    } finally {
+      sharing = false;
+      await churn;
+      await Promise.all([a.end(), b.end()]);
+    }
+  });
+
   it('zone 2 (warning limit): critical', async () => {
     const fault = faults.get('warning')!;
     const report = await check(clusters.get('warning')!);
