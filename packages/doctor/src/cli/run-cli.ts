@@ -46,13 +46,26 @@ export async function runCli(argv: string[], io: CommandIO): Promise<number> {
         throw new DoctorError('usage', `unknown command "${command}" (try: mvcc-doctor help)`);
     }
   } catch (error) {
-    io.err(`mvcc-doctor: ${scrubSecrets(oneLine(error), argv, io.env)}\n`);
+    const message = scrubSecrets(oneLine(error), argv, io.env);
+    io.err(`mvcc-doctor: ${message}\n`);
+    // A pipeline that asked for JSON gets JSON on stdout, failure included (docs/check-json.md).
+    if (argv.includes('--json')) {
+      const code = errorCode(error);
+      io.out(`${JSON.stringify({ tool: 'mvcc-doctor', schema_version: 1, error: { code, message }, exit_code: EXIT_COULD_NOT_DIAGNOSE }, null, 2)}\n`);
+    }
     if (io.env.MVCC_DOCTOR_DEBUG && error instanceof Error && error.stack) io.err(`${scrubSecrets(error.stack, argv, io.env)}\n`);
     return EXIT_COULD_NOT_DIAGNOSE;
   }
 }
 
 /** One line naming the kind of failure; a stack trace only with MVCC_DOCTOR_DEBUG=1. */
+/** The stable code of a failure, as the JSON error document names it. */
+export function errorCode(error: unknown): string {
+  if (error instanceof DoctorError || error instanceof LabError) return error.code;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS') ? 'usage' : 'internal';
+}
+
 export function oneLine(error: unknown): string {
   if (error instanceof DoctorError) return error.line;
   if (error instanceof LabError) return `lab: ${error.message.replace(/\s*\n\s*/g, ' ')}`;
