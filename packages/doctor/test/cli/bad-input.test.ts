@@ -30,13 +30,20 @@ interface Outcome {
   stderr: string;
 }
 
-/** The failure contract: exit 3, one stderr line "mvcc-doctor: <kind>: …", no stdout, no stack, no secret. */
+/**
+ * The failure contract: exit 3, one stderr line "mvcc-doctor: <kind>: …", no stack, no secret; stdout empty,
+ * or with --json exactly the JSON error document carrying the same message.
+ */
 function expectFailure(outcome: Outcome, kind: string, detail: RegExp): void {
   expect(outcome.stderr).toMatch(new RegExp(`^mvcc-doctor: ${kind}: .+\\n$`));
   expect(outcome.stderr.split('\n')).toHaveLength(2);
   expect(outcome.stderr).toMatch(detail);
   expect(outcome.stderr).not.toMatch(/\n\s+at |internal error/);
-  expect(outcome.stdout).toBe('');
+  if (outcome.stdout !== '') {
+    const doc = JSON.parse(outcome.stdout) as { error: { message: string }; exit_code: number };
+    expect(doc).toMatchObject({ tool: 'mvcc-doctor', exit_code: 3 });
+    expect(`mvcc-doctor: ${doc.error.message}\n`).toBe(outcome.stderr);
+  }
   expect(outcome.code).toBe(3);
   for (const secret of [PASSWORD, WRONG, ROLE_PASSWORD, encodeURIComponent(PASSWORD)]) {
     expect(outcome.stderr + outcome.stdout).not.toContain(secret);
