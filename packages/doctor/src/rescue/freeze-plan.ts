@@ -180,15 +180,16 @@ export function planFreeze(inputs: PlanInputs, options: FreezePlanOptions, sessi
       });
     }
   }
-  // Zone by zone, so each zone is left as early as possible; within a zone the largest first, so the
-  // workers finish it together (longest processing time first). Small relations (catalogs, mostly) cost less
-  // than a new connection: they come last in their zone, grouped by database, oldest first.
+  // Zone by zone, so each zone is left as early as possible; within a zone oldest first, the incident's rule:
+  // every relation done lowers its database's age at once (datfrozenxid is recomputed after each VACUUM).
+  // Small relations (catalogs, mostly) cost less than a new connection: they come last in their zone,
+  // grouped by database, oldest first.
   const small = (r: { pagesToScan: number }) => r.pagesToScan < SMALL_PAGES;
   candidates.sort(
     (a, b) =>
       TIERS.indexOf(a.tier) - TIERS.indexOf(b.tier) ||
       Number(small(a)) - Number(small(b)) ||
-      (small(a) ? compareText(a.database, b.database) : b.pagesToScan - a.pagesToScan) ||
+      (small(a) ? compareText(a.database, b.database) : 0) ||
       b.xidAge - a.xidAge ||
       b.mxidAge - a.mxidAge ||
       b.pagesToScan - a.pagesToScan,

@@ -68,7 +68,7 @@ export function renderPlan(plan: FreezePlan, style: PlanTextStyle): string {
   );
   if (plan.order.length === 0) out.push('  nothing is over the target.');
   else {
-    out.push(dim('  zone by zone (stop, warning, failsafe, autovacuum, over target); within a zone the largest first, then the small ones by database; TOAST with its table'));
+    out.push(dim('  zone by zone (stop, warning, failsafe, autovacuum, over target); within a zone oldest first, then the small ones by database; TOAST with its table'));
     // Everything the run would do to the server is in the plan, this too.
     out.push(dim('  an autovacuum worker throttled by vacuum_cost_delay on one of these relations is cancelled and the relation frozen at full speed (--leave-autovacuum: never)'));
     const shown = plan.order.slice(0, style.orderRows ?? 40);

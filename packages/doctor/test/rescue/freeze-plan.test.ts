@@ -87,7 +87,7 @@ function inputs(parts: {
 }
 
 describe('planFreeze', () => {
-  it('orders zone by zone across databases, the largest first within a zone, and simulates J workers', () => {
+  it('orders zone by zone across databases, small relations last in their zone, and simulates J workers', () => {
     const plan = planFreeze(
       inputs({
         databases: [db('a', STOP + 100), db('b', 1_700_000_000), db('c', 150_000_000)],
@@ -113,6 +113,17 @@ describe('planFreeze', () => {
     expect(plan.databases.find((d) => d.name === 'c')).toMatchObject({ zone: 'ok', relations: 0, reachesTarget: true });
     expect(plan.blockers).toEqual([]);
     expect(plan.order[0]!.sql).toBe('VACUUM (FREEZE, TRUNCATE false) "public"."a_stop_big"');
+  });
+
+  it('within a zone, oldest first whatever the size: each relation done lowers its database age at once', () => {
+    const plan = planFreeze(
+      inputs({
+        databases: [db('a', 1_900_000_000)],
+        relations: { a: [rel('younger_big', 1_700_000_000, 9000), rel('oldest_mid', 1_900_000_000, 700), rel('older_big', 1_800_000_000, 5000)] },
+      }),
+      OPTIONS,
+    );
+    expect(plan.order.map((r) => r.name)).toEqual(['oldest_mid', 'older_big', 'younger_big']);
   });
 
   it('a horizon holder older than the target caps every database (through the shared catalogs) and is a blocker to terminate', () => {
