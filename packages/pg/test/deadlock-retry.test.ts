@@ -35,9 +35,12 @@ describe('a real deadlock (opposite lock order) is retried to success', () => {
       withTransaction(pool, transfer(1, 2, bothLockedOne, runs), { onRetry }),
       withTransaction(pool, transfer(2, 1, bothLockedOne, runs), { onRetry }),
     ]);
-    expect(retries).toHaveLength(1);
-    expect(retries[0]).toMatchObject({ attempt: 1, code: '40P01' });
-    expect(runs).toHaveLength(3);
+    // Usually one retry; the retried victim can win the row back before the woken survivor re-locks it and
+    // deadlock once more, so more than one is real too. What matters: every retry was a 40P01, both land.
+    expect(retries.length).toBeGreaterThanOrEqual(1);
+    retries.forEach((r) => expect(r).toMatchObject({ code: '40P01' }));
+    expect(retries[0]).toMatchObject({ attempt: 1 });
+    expect(runs).toHaveLength(2 + retries.length);
     const { rows } = await cluster.sql('SELECT id, balance FROM accounts ORDER BY id');
     expect(rows).toEqual([
       { id: 1, balance: 100 },

@@ -43,10 +43,12 @@ describe('a real serialization failure (write skew between two SERIALIZABLE tran
       withTransaction(pool, goOffCall('alice', bothHaveRead, runs), options),
       withTransaction(pool, goOffCall('bob', bothHaveRead, runs), options),
     ]);
-    expect(retries).toHaveLength(1);
-    expect(retries[0]).toMatchObject({ attempt: 1, code: '40001' });
-    expect(emitted).toHaveLength(1);
-    expect(runs).toHaveLength(3);
+    // Usually one retry; a retry that starts before the other transaction commits can collide once more.
+    expect(retries.length).toBeGreaterThanOrEqual(1);
+    retries.forEach((r) => expect(r).toMatchObject({ code: '40001' }));
+    expect(retries[0]).toMatchObject({ attempt: 1 });
+    expect(emitted).toHaveLength(retries.length);
+    expect(runs).toHaveLength(2 + retries.length);
     expect(results.sort()).toEqual(['stayed on call', 'went off call']);
     const { rows } = await cluster.sql('SELECT count(*)::int AS n FROM doctors WHERE on_call');
     expect(rows[0]?.n).toBe(1); // the invariant held
