@@ -20,3 +20,4 @@ export {
 export { xidWraparound, type XidAgedTable, type XidWraparoundFault, type XidWraparoundOptions, type XidZone } from './scenarios/xid-wraparound.js';
 export { mxidWraparound, type MxidAgedTable, type MxidWraparoundFault, type MxidWraparoundOptions, type MxidZone } from './scenarios/mxid-wraparound.js';
 export { corruptedPage, type CorruptedPageFault, type CorruptedPageOptions } from './scenarios/corrupted-page.js';
+export { clustersInZones, type ZoneClusters } from './zone-clusters.js';

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/checks/finding.js';
-import { Cluster } from '../../src/lab/index.js';
+import { clustersInZones, type Cluster, type ZoneClusters } from '../../src/lab/index.js';
 import { mxidWraparound, type MxidWraparoundFault, type MxidZone } from '../../src/lab/scenarios/mxid-wraparound.js';
-import { wraparoundTemplate } from '../../src/lab/wraparound-template.js';
 import type { Report } from '../../src/report/report.js';
 import { check, cli, findingsOf } from './run-check.js';
 
@@ -28,22 +27,15 @@ function expectIncidentFinding(report: Report, fault: MxidWraparoundFault, sever
 }
 
 describe.skipIf(!ready)('mxid-wraparound on PostgreSQL 15 near-MultiXact-wraparound clusters', () => {
-  const clusters = new Map<MxidZone, Cluster>();
-  const faults = new Map<MxidZone, MxidWraparoundFault>();
+  let clusters: Map<MxidZone, Cluster>;
+  let faults: Map<MxidZone, MxidWraparoundFault>;
+  let zones: ZoneClusters<MxidZone, MxidWraparoundFault>;
+
   beforeAll(async () => {
-    const template = await wraparoundTemplate({ kind: 'multixact' });
-    const made = await Promise.allSettled(
-      (['freeze-max-age', 'warning', 'stop'] as const).map(async (zone) => {
-        const cluster = await Cluster.copyOf(template.dataDir, { needs: ['pg_resetwal'], label: `mxidcheck-${zone}` });
-        clusters.set(zone, cluster);
-        faults.set(zone, await mxidWraparound(cluster, { zone }));
-      }),
-    );
-    for (const result of made) if (result.status === 'rejected') throw result.reason;
+    zones = await clustersInZones('multixact', ['freeze-max-age', 'warning', 'stop'] as const, 'mxidcheck', (cluster, zone) => mxidWraparound(cluster, { zone }));
+    ({ clusters, faults } = zones);
   });
-  afterAll(async () => {
-    await Promise.allSettled([...clusters.values()].map((c) => c.destroy()));
-  });
+  afterAll(() => zones?.destroy());
 
   it('zone 1 (past autovacuum_multixact_freeze_max_age): warning, MultiXacts left to each limit', async () => {
     const fault = faults.get('freeze-max-age')!;

@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/checks/finding.js';
-import { Cluster } from '../../src/lab/index.js';
+import { Cluster, clustersInZones, type ZoneClusters } from '../../src/lab/index.js';
 import { waitFor } from '../../src/lab/evidence.js';
 import { STOP_MARGIN } from '../../src/lab/reset-wal.js';
 import { xidWraparound, type XidWraparoundFault, type XidZone } from '../../src/lab/scenarios/xid-wraparound.js';
-import { wraparoundTemplate } from '../../src/lab/wraparound-template.js';
 import type { Report } from '../../src/report/report.js';
 import { check, cli, findingsOf } from './run-check.js';
 
@@ -61,22 +60,15 @@ function expectIncidentFinding(report: Report, fault: XidWraparoundFault, severi
 }
 
 describe.skipIf(!ready)('xid-wraparound on PostgreSQL 15 near-wraparound clusters', () => {
-  const clusters = new Map<XidZone, Cluster>();
-  const faults = new Map<XidZone, XidWraparoundFault>();
+  let clusters: Map<XidZone, Cluster>;
+  let faults: Map<XidZone, XidWraparoundFault>;
+  let zones: ZoneClusters<XidZone, XidWraparoundFault>;
+
   beforeAll(async () => {
-    const template = await wraparoundTemplate({ kind: 'xid' });
-    const made = await Promise.allSettled(
-      (['freeze-max-age', 'warning', 'stop'] as const).map(async (zone) => {
-        const cluster = await Cluster.copyOf(template.dataDir, { needs: ['pg_resetwal'], label: `xidcheck-${zone}` });
-        clusters.set(zone, cluster);
-        faults.set(zone, await xidWraparound(cluster, { zone }));
-      }),
-    );
-    for (const result of made) if (result.status === 'rejected') throw result.reason;
+    zones = await clustersInZones('xid', ['freeze-max-age', 'warning', 'stop'] as const, 'xidcheck', (cluster, zone) => xidWraparound(cluster, { zone }));
+    ({ clusters, faults } = zones);
   });
-  afterAll(async () => {
-    await Promise.allSettled([...clusters.values()].map((c) => c.destroy()));
-  });
+  afterAll(() => zones?.destroy());
 
   it('zone 1 (past autovacuum_freeze_max_age): warning, with the measured rate and an ETA to each limit', async () => {
     const cluster = clusters.get('freeze-max-age')!;

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster } from '../../src/lab/index.js';
+import { clustersInZones, type Cluster, type ZoneClusters } from '../../src/lab/index.js';
 import { waitFor } from '../../src/lab/evidence.js';
 import { STOP_MARGIN, WARN_MARGIN } from '../../src/lab/reset-wal.js';
-import { wraparoundTemplate, type WraparoundTemplate } from '../../src/lab/wraparound-template.js';
+import type { WraparoundTemplate } from '../../src/lab/wraparound-template.js';
 import { mxidWraparound, type MxidWraparoundFault, type MxidZone } from '../../src/lab/scenarios/mxid-wraparound.js';
 
 /** What a notice (WARNING) carries; the same fields as an error. */
@@ -65,27 +65,18 @@ async function datminmxid(cluster: Cluster, database: string) {
 const title = 'scenario: near MultiXactId wraparound (PostgreSQL 15, pg_resetwal -m)';
 describe.skipIf(!ready)(ready ? title : `${title} — SKIPPED: ${PG_RESETWAL} is missing (apt-get install postgresql-15)`, () => {
   let template: WraparoundTemplate;
-  const clusters = new Map<MxidZone, Cluster>();
-  const faults = new Map<MxidZone, MxidWraparoundFault>();
+  let clusters: Map<MxidZone, Cluster>;
+  let faults: Map<MxidZone, MxidWraparoundFault>;
+  let zones: ZoneClusters<MxidZone, MxidWraparoundFault>;
 
   beforeAll(async () => {
     const started = Date.now();
-    template = await wraparoundTemplate({ kind: 'multixact' });
-    const templateReady = Date.now();
-    const zones: MxidZone[] = ['freeze-max-age', 'warning', 'stop'];
-    const made = await Promise.allSettled(
-      zones.map(async (zone) => {
-        const cluster = await Cluster.copyOf(template.dataDir, { needs: ['pg_resetwal'], label: `mxid-${zone}` });
-        clusters.set(zone, cluster);
-        faults.set(zone, await mxidWraparound(cluster, { zone }));
-      }),
-    );
-    for (const result of made) if (result.status === 'rejected') throw result.reason;
-    console.log(`multixact template: built in ${template.buildMs} ms (waited ${templateReady - started} ms); three zones ready in ${Date.now() - templateReady} ms`);
+    zones = await clustersInZones('multixact', ['freeze-max-age', 'warning', 'stop'] as const, 'mxid', (cluster, zone) => mxidWraparound(cluster, { zone }));
+    ({ clusters, faults } = zones);
+    template = zones.template;
+    console.log(`multixact template: built in ${template.buildMs} ms; three zones ready ${Date.now() - started} ms after the start`);
   });
-  afterAll(async () => {
-    await Promise.allSettled([...clusters.values()].map((c) => c.destroy()));
-  });
+  afterAll(() => zones?.destroy());
 
   it('builds tables whose relminmxid ages are ageStep apart, every row locked by a MultiXactId', async () => {
     for (const fault of faults.values()) {

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster } from '../../src/lab/index.js';
+import { clustersInZones, type Cluster, type ZoneClusters } from '../../src/lab/index.js';
 import { waitFor } from '../../src/lab/evidence.js';
 import { STOP_MARGIN, WARN_MARGIN } from '../../src/lab/reset-wal.js';
-import { wraparoundTemplate, type WraparoundTemplate } from '../../src/lab/wraparound-template.js';
+import type { WraparoundTemplate } from '../../src/lab/wraparound-template.js';
 import { xidWraparound, type XidWraparoundFault, type XidZone } from '../../src/lab/scenarios/xid-wraparound.js';
 
 /** What a notice (WARNING) carries; the same fields as an error. */
@@ -55,27 +55,18 @@ async function datfrozenxid(cluster: Cluster, database: string): Promise<string>
 const title = 'scenario: near XID wraparound (PostgreSQL 15, pg_resetwal)';
 describe.skipIf(!ready)(ready ? title : `${title} — SKIPPED: ${PG_RESETWAL} is missing (apt-get install postgresql-15)`, () => {
   let template: WraparoundTemplate;
-  const clusters = new Map<XidZone, Cluster>();
-  const faults = new Map<XidZone, XidWraparoundFault>();
+  let clusters: Map<XidZone, Cluster>;
+  let faults: Map<XidZone, XidWraparoundFault>;
+  let zones: ZoneClusters<XidZone, XidWraparoundFault>;
 
   beforeAll(async () => {
     const started = Date.now();
-    template = await wraparoundTemplate({ kind: 'xid' });
-    const templateReady = Date.now();
-    const zones: XidZone[] = ['freeze-max-age', 'warning', 'stop'];
-    const made = await Promise.allSettled(
-      zones.map(async (zone) => {
-        const cluster = await Cluster.copyOf(template.dataDir, { needs: ['pg_resetwal'], label: `xid-${zone}` });
-        clusters.set(zone, cluster);
-        faults.set(zone, await xidWraparound(cluster, { zone }));
-      }),
-    );
-    for (const result of made) if (result.status === 'rejected') throw result.reason;
-    console.log(`xid template: built in ${template.buildMs} ms (waited ${templateReady - started} ms); three zones ready in ${Date.now() - templateReady} ms`);
+    zones = await clustersInZones('xid', ['freeze-max-age', 'warning', 'stop'] as const, 'xid', (cluster, zone) => xidWraparound(cluster, { zone }));
+    ({ clusters, faults } = zones);
+    template = zones.template;
+    console.log(`xid template: built in ${template.buildMs} ms; three zones ready ${Date.now() - started} ms after the start`);
   });
-  afterAll(async () => {
-    await Promise.allSettled([...clusters.values()].map((c) => c.destroy()));
-  });
+  afterAll(() => zones?.destroy());
 
   it('builds tables whose ages are ageStep apart in a database of their own, the oldest of the cluster', async () => {
     for (const fault of faults.values()) {
