@@ -2,11 +2,9 @@ import { settingNumber } from '../collect/rows.js';
 import type { Snapshot } from '../collect/snapshot.js';
 import { blocksVacuumIn, horizonHolders, releaseSteps } from './horizon-holders.js';
 import { defineCheck } from './define-check.js';
-import type { FindingDraft, Severity } from './finding.js';
+import type { FindingDraft } from './finding.js';
 import { formatCount, qualified } from './sql-text.js';
-import { ageLimits, describeRate, timeLeft, zoneOf, type Zone } from './wraparound-limits.js';
-
-const SEVERITY: Record<Zone, Severity | undefined> = { ok: undefined, autovacuum: 'warning', failsafe: 'critical', warn: 'critical', stop: 'critical' };
+import { ageLimits, describeRate, timeLeft, ZONE_SEVERITY, zoneOf } from './wraparound-limits.js';
 
 export default defineCheck({
   id: 'mxid-wraparound',
@@ -25,7 +23,7 @@ export default defineCheck({
     const findings: FindingDraft[] = [];
     for (const db of snapshot.databases ?? []) {
       const zone = zoneOf(db.mxid_age, limits);
-      const severity = SEVERITY[zone];
+      const severity = ZONE_SEVERITY[zone];
       if (!severity) continue;
       const oldest = [...(snapshot.tables[db.datname] ?? [])].sort((a, b) => b.mxid_age - a.mxid_age).filter((t) => t.mxid_age > 0).slice(0, 10);
       const left = timeLeft(db.mxid_age, limits, snapshot.mxidRate);

@@ -1,3 +1,4 @@
+import type { Severity } from './finding.js';
 import type { XidRate } from '../collect/snapshot.js';
 import { formatCount, formatDuration } from './sql-text.js';
 
@@ -30,6 +31,9 @@ export function ageLimits(versionNum: number, autovacuum: number, failsafe?: num
 }
 
 export type Zone = 'ok' | 'autovacuum' | 'failsafe' | 'warn' | 'stop';
+
+/** How serious each zone is, for XIDs and MultiXacts alike: past the failsafe age it is critical. */
+export const ZONE_SEVERITY: Record<Zone, Severity | undefined> = { ok: undefined, autovacuum: 'warning', failsafe: 'critical', warn: 'critical', stop: 'critical' };
 
 export function zoneOf(age: number, limits: AgeLimits): Zone {
   if (age >= limits.stop) return 'stop';

@@ -1,12 +1,10 @@
 import type { TableRow } from '../collect/rows.js';
 import { settingNumber } from '../collect/rows.js';
 import { defineCheck } from './define-check.js';
-import type { FindingDraft, Severity } from './finding.js';
+import type { FindingDraft } from './finding.js';
 import { blocksVacuumIn, horizonHolders, holdsDatabase, releaseSteps } from './horizon-holders.js';
 import { formatCount, qualified, quoteIdent } from './sql-text.js';
-import { ageLimits, describeRate, timeLeft, zoneOf, type Zone } from './wraparound-limits.js';
-
-const SEVERITY: Record<Zone, Severity | undefined> = { ok: undefined, autovacuum: 'warning', failsafe: 'critical', warn: 'critical', stop: 'critical' };
+import { ageLimits, describeRate, timeLeft, ZONE_SEVERITY, zoneOf, type Zone } from './wraparound-limits.js';
 
 export default defineCheck({
   id: 'xid-wraparound',
@@ -25,7 +23,7 @@ export default defineCheck({
     const findings: FindingDraft[] = [];
     for (const db of snapshot.databases ?? []) {
       const zone = zoneOf(db.xid_age, limits);
-      const severity = SEVERITY[zone];
+      const severity = ZONE_SEVERITY[zone];
       if (!severity) continue;
       const oldest = (snapshot.tables[db.datname] ?? []).filter((t) => t.xid_age > 0).slice(0, 10);
       const left = timeLeft(db.xid_age, limits, snapshot.xidRate);
