@@ -28,9 +28,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { resolveConnOptions } from '../packages/doctor/src/connect/conn-options.js';
 import { Cluster, labRoot, wraparoundTemplate, xidWraparound } from '../packages/doctor/src/lab/index.js';
-import { runFreeze } from '../packages/doctor/src/rescue/freeze-runner.js';
-import { makeFreezePlan } from '../packages/doctor/src/rescue/make-plan.js';
-import { freezeStopZoneFirst, withStopZoneFirst } from '../packages/doctor/src/rescue/stop-zone-first.js';
+import { rescue } from '../packages/doctor/src/index.js';
 import { median, table } from './timing.js';
 
 const VACUUMDB = '/usr/lib/postgresql/15/bin/vacuumdb';
@@ -89,13 +87,9 @@ const contenders: Contender[] = [
   {
     name: `mvcc-doctor freeze run --jobs ${jobs}`,
     async run(cluster) {
-      // What `freeze run` does: the stop-zone relations at once, the full plan meanwhile, then the rest.
+      // The library call behind `freeze run`: the stop-zone relations at once, the full plan meanwhile, then the rest.
       const conn = resolveConnOptions({ conninfo: cluster.connectionString('postgres'), env: {} });
-      const first = freezeStopZoneFirst(conn, { jobs, emergency: false, lockTimeoutMs: 250 });
-      const plan = await makeFreezePlan(conn, { jobs, emergency: false, lockTimeoutMs: 1000 });
-      const early = await first.done;
-      const main = await runFreeze(conn, plan, { lockTimeoutMs: 1000 });
-      const result = withStopZoneFirst(main, early, 0);
+      const { result } = await rescue(conn, { jobs, emergency: false, lockTimeoutMs: 1000 });
       return {
         ok: result.failed.length === 0,
         note: `${result.frozen.length} frozen, ${result.skipped.length} skipped (done by autovacuum), ${result.failed.length} failed, ${result.notStarted.length} not needed`,

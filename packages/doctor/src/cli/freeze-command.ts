@@ -1,13 +1,12 @@
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { DoctorError } from '../connect/doctor-error.js';
-import { releaseBlockers, type ReleaseResult } from '../rescue/blocker-release.js';
-import { runFreeze } from '../rescue/freeze-runner.js';
-import { makeFreezePlan, type MakePlanOptions } from '../rescue/make-plan.js';
+import type { Blocker } from '../rescue/blockers.js';
+import { planFreeze, type PlanFreezeOptions } from '../rescue/plan-freeze.js';
 import { renderPlan } from '../rescue/plan-text.js';
 import { progressView } from '../rescue/progress-view.js';
+import { rescue, type RescueEvent } from '../rescue/rescue.js';
 import { renderRelease, renderRunSummary } from '../rescue/run-text.js';
-import { freezeStopZoneFirst, withStopZoneFirst } from '../rescue/stop-zone-first.js';
 import { CONNECTION_FLAGS, connFromFlags } from './connection-flags.js';
 import type { CommandIO } from './io.js';
 import { parseDuration } from './parse-duration.js';
@@ -37,6 +36,7 @@ Options:
                               relation we must freeze is cancelled and the relation frozen at full speed
       --release-blockers      run: first release the blockers the plan shows (asks first; --yes when not on a terminal)
   -y, --yes                   confirm --release-blockers without asking
+  -v, --verbose               run: a line for every skipped relation (by default they are counted per database)
       --json                  machine-readable output
       --no-color              plain output (also NO_COLOR)
 Exit codes: plan: 0 nothing to do, 1 work to do, 2 the target cannot be reached while blockers hold;
@@ -66,6 +66,7 @@ export async function freezeCommand(argv: string[], io: CommandIO, deps: FreezeC
       'leave-autovacuum': { type: 'boolean', default: false },
       yes: { type: 'boolean', short: 'y', default: false },
       json: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', short: 'v', default: false },
       'no-color': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -79,7 +80,7 @@ export async function freezeCommand(argv: string[], io: CommandIO, deps: FreezeC
   if (mode === 'plan' && (values['release-blockers'] || values.yes)) throw new DoctorError('usage', '--release-blockers and --yes go with "freeze run"');
   const conn = connFromFlags(values, positionals[0], io.env);
   const color = io.color && !values['no-color'];
-  const options: MakePlanOptions = {
+  const options: PlanFreezeOptions = {
     jobs: count(values.jobs, '--jobs', 1, 64),
     emergency: values.emergency,
     targetXidAge: values['target-age'] === undefined ? undefined : count(values['target-age'], '--target-age', 0, 2_000_000_000),
@@ -87,10 +88,8 @@ export async function freezeCommand(argv: string[], io: CommandIO, deps: FreezeC
     lockTimeoutMs: parseDuration(values['lock-timeout'], '--lock-timeout', { min: 1 }),
   };
 
-  // run: the relations that hold a database in the stop zone are frozen at once, while the plan is read.
-  const first = mode === 'run' ? freezeStopZoneFirst(conn, { jobs: options.jobs, emergency: options.emergency, lockTimeoutMs: Math.min(options.lockTimeoutMs, 250) }) : undefined;
-  let plan = await makeFreezePlan(conn, options);
   if (mode === 'plan') {
+    const plan = await planFreeze(conn, options);
     io.out(values.json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan, { color }));
     if (plan.databases.some((d) => !d.reachesTarget && d.relations > 0)) return 2;
     return plan.order.length > 0 ? 1 : 0;
@@ -99,45 +98,36 @@ export async function freezeCommand(argv: string[], io: CommandIO, deps: FreezeC
   const say = (text: string) => {
     if (!values.json) io.out(text);
   };
-  say(renderPlan(plan, { color, sql: false, orderRows: 10 }));
-  const releasable = plan.blockers.filter((b) => b.action !== 'none');
-  let release: ReleaseResult[] | undefined;
-  if (values['release-blockers'] && releasable.length > 0) {
-    const question = `Release ${releasable.length} blocker(s): ${releasable.map((b) => b.description).join('; ')}? [y/N] `;
-    const confirmed = values.yes || (await confirmWith(io, deps, question));
-    if (!confirmed) {
-      const early = await first!.done;
-      io.err(`freeze: blockers not released; nothing else was run${early?.frozen.length ? ` (${early.frozen.length} stop-zone relation(s) had been frozen first)` : ''}\n`);
-      return 2;
-    }
-    release = await releaseBlockers(conn, plan.blockers, { lockTimeoutMs: options.lockTimeoutMs });
-    say(`\nBlocker release:\n${renderRelease(release, color)}`);
-    // Ages, holders and the relations over the target have changed: plan again from what is there now.
-    plan = await makeFreezePlan(conn, options);
-  } else if (releasable.length > 0) {
-    say(`\n${releasable.length} blocker(s) stay (run with --release-blockers to release them); freezing what can be frozen.\n`);
-  }
-
   const controller = new AbortController();
-  const signal = deps.signal ?? controller.signal;
   const onSigint = () => controller.abort();
   if (!deps.signal) process.once('SIGINT', onSigint);
-  const view = progressView((t) => say(t), { tty: io.interactive && !values.json, color, targetXidAge: plan.target.xidAge });
-  const early = await first!.done;
-  if (early) {
-    // The plan was read meanwhile: the runner re-checks each relation's age before its VACUUM, and skips these.
-    say(`\nStop zone first: ${early.frozen.length} relation(s) frozen while the plan was read${early.leftStopZoneAt !== undefined ? `; out of the stop zone after ${early.leftStopZoneAt.toFixed(2)}s` : ''}.\n`);
-  }
-  say(`\nFreezing ${plan.order.length} relation(s) with ${plan.jobs} job(s)…\n`);
+  const view = progressView(say, { tty: io.interactive && !values.json, color, verbose: values.verbose, jobs: options.jobs });
+  const onEvent = (event: RescueEvent) => {
+    switch (event.type) {
+      case 'plan':
+        if (!event.replanned) say(renderPlan(event.plan, { color, sql: false, orderRows: 10 }));
+        return;
+      case 'blockers-released':
+        return say(`\nBlocker release:\n${renderRelease(event.results, color)}`);
+      case 'blockers-kept':
+        if (!event.declined) say(`\n${event.blockers.length} blocker(s) stay (run with --release-blockers to release them); freezing what can be frozen.\n`);
+        return;
+      default:
+        return view.onEvent(event);
+    }
+  };
+  const confirm = (blockers: Blocker[]) => {
+    const question = `Release ${blockers.length} blocker(s): ${blockers.map((b) => b.description).join('; ')}? [y/N] `;
+    return values.yes ? Promise.resolve(true) : confirmWith(io, deps, question);
+  };
   try {
-    const main = await runFreeze(conn, plan, {
-      lockTimeoutMs: options.lockTimeoutMs,
-      takeOverAutovacuum: !values['leave-autovacuum'],
-      signal,
-      onEvent: (e) => view.onEvent(e),
-    });
-    const result = withStopZoneFirst(main, early, (Date.now() - first!.startedAt) / 1000 - main.seconds);
+    const outcome = await rescue(conn, { ...options, releaseBlockers: values['release-blockers'], takeOverAutovacuum: !values['leave-autovacuum'], signal: deps.signal ?? controller.signal }, { onEvent, confirm });
     view.finish();
+    const { plan, release, result } = outcome;
+    if (outcome.declined) {
+      io.err(`freeze: blockers not released; nothing else was run${result.frozen.length ? ` (${result.frozen.length} stop-zone relation(s) had been frozen first)` : ''}\n`);
+      return 2;
+    }
     if (values.json) io.out(`${JSON.stringify({ plan, release, result }, null, 2)}\n`);
     else io.out(renderRunSummary(plan, result, color));
     return result.targetReached ? 0 : 2;

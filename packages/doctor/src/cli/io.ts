@@ -1,4 +1,4 @@
-import { oneLine, scrubSecrets } from './run-cli.js';
+import { oneLine, scrubSecrets } from './error-line.js';
 
 /** What a command may touch of the outside world, so tests run commands in-process. */
 export interface CommandIO {

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConnOptions } from '../connect/conn-options.js';
 import { DoctorError } from '../connect/doctor-error.js';
-import { DEFAULT_LIMITS, openSession, type SafeSession, type SessionLimits } from '../connect/safe-session.js';
+import { forEachDatabase } from '../connect/each-database.js';
+import { DEFAULT_LIMITS, openSession, type Session, type SessionLimits } from '../connect/safe-session.js';
 import { CLUSTER_DATASETS, server as serverDataset } from './cluster-datasets.js';
 import { DATABASE_DATASETS } from './database-datasets.js';
 import { sqlFor, type Dataset, type Privilege } from './dataset.js';
@@ -36,16 +37,11 @@ export async function collect(conn: ConnOptions, options: CollectOptions): Promi
       }
     }
     const targets = databasesToExamine(snapshot.databases, options.dbname ?? entry.database, options.dbname !== undefined);
-    await forEachLimited(targets, options.concurrency ?? 4, async (database) => {
-      const session = database === entry.database ? entry : await openOrSkip(conn, database, limits, snapshot.skipped);
-      if (!session) return;
-      try {
-        for (const dataset of DATABASE_DATASETS) {
-          const rows = await readDataset(session, dataset, first, cluster, snapshot.skipped);
-          if (rows) (snapshot[dataset.name as 'tables' | 'locks'] as Record<string, unknown[]>)[database] = rows;
-        }
-      } finally {
-        if (session !== entry) await session.close();
+    const onSkip = (database: string, reason: string) => void snapshot.skipped.push({ what: 'database', database, reason });
+    await forEachDatabase(conn, targets, { session: limits, concurrency: options.concurrency, entry, onSkip }, async (session) => {
+      for (const dataset of DATABASE_DATASETS) {
+        const rows = await readDataset(session, dataset, first, cluster, snapshot.skipped);
+        if (rows) (snapshot[dataset.name as 'tables' | 'locks'] as Record<string, unknown[]>)[session.database] = rows;
       }
     });
     if (options.sampleMs > 0) {
@@ -61,7 +57,7 @@ export async function collect(conn: ConnOptions, options: CollectOptions): Promi
   }
 }
 
-async function readServer(session: SafeSession, versionNum: number): Promise<ServerRow> {
+async function readServer(session: Session, versionNum: number): Promise<ServerRow> {
   const sql = sqlFor(serverDataset, versionNum);
   if (!sql) throw new DoctorError('server-error', `PostgreSQL ${versionNum} is older than 12, the oldest version mvcc-doctor supports`);
   const [row] = await session.query<ServerRow>(sql);
@@ -92,7 +88,7 @@ const PRIVILEGE_HINT: Record<Privilege, string> = {
 
 /** A dataset's rows, or undefined with a skip entry saying why (privilege, version, permission denied). */
 async function readDataset(
-  session: SafeSession,
+  session: Session,
   dataset: Dataset,
   server: ServerRow,
   cluster: Record<string, unknown[]>,
@@ -119,28 +115,8 @@ async function readDataset(
   }
 }
 
-async function openOrSkip(conn: ConnOptions, database: string, limits: SessionLimits, skipped: Skip[]): Promise<SafeSession | undefined> {
-  try {
-    return await openSession(conn, database, limits);
-  } catch (error) {
-    if (error instanceof DoctorError && error.code !== 'unreachable') {
-      skipped.push({ what: 'database', database, reason: error.message });
-      return undefined;
-    }
-    throw error;
-  }
-}
-
 function databasesToExamine(databases: DatabaseRow[] | undefined, entry: string, onlyEntry: boolean): string[] {
   if (onlyEntry || !databases) return [entry];
   // datconnlimit -2 marks a database left invalid by an interrupted DROP DATABASE (16+).
   return databases.filter((d) => d.datallowconn && d.datconnlimit !== -2).map((d) => d.datname);
-}
-
-async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  });
-  await Promise.all(workers);
 }

@@ -8,46 +8,68 @@ export const APPLICATION_NAME = 'mvcc-doctor';
 export const QUERY_TAG = '/* mvcc-doctor */';
 
 export interface SessionLimits {
-  /** statement_timeout in ms: no diagnostic query may run longer. */
+  /** statement_timeout in ms (0: none): no diagnostic query may run longer. */
   statementTimeoutMs: number;
   /** lock_timeout in ms: we never wait in a lock queue (behind a waiting ALTER TABLE, say). */
   lockTimeoutMs: number;
 }
 
+export interface SessionOptions extends SessionLimits {
+  /** More server settings for the startup packet, e.g. the rescue's vacuum_cost_delay. */
+  settings?: Readonly<Record<string, string>>;
+}
+
 export const DEFAULT_LIMITS: SessionLimits = Object.freeze({ statementTimeoutMs: 30_000, lockTimeoutMs: 1_000 });
 
-/** A read-only session for diagnosis. */
-export interface SafeSession {
+/** A session of ours: read-only, bounded, tagged. Query errors are DoctorErrors whose `cause` is the server's error. */
+export interface Session {
   readonly database: string;
+  /** The backend's pid (from the startup reply: no query), to find it in pg_stat_activity and to cancel it. */
+  readonly pid: number;
+  /** The connection broke: the session is useless from now on. */
+  readonly broken: boolean;
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<R[]>;
   close(): Promise<void>;
 }
 
 /**
- * Open a diagnostic session: read-only by default (`default_transaction_read_only`), bounded by
- * statement_timeout and lock_timeout, all set in the startup packet so no extra round trip and no XID.
+ * Every setting a session of ours starts with, as the server sees it. Read-only refuses anything that writes
+ * data, while VACUUM, ROLLBACK PREPARED, pg_terminate_backend and pg_drop_replication_slot are all allowed
+ * (checked on 14, 15 and 18); standard_conforming_strings is forced on so quoted literals read one way only.
  */
-export async function openSession(
-  options: ConnOptions,
-  database: string = options.database,
-  limits: SessionLimits = DEFAULT_LIMITS,
-): Promise<SafeSession> {
-  const connectMs = options.connectTimeout * 1000;
+export function startupSettings(options: SessionOptions): Record<string, string> {
+  return {
+    default_transaction_read_only: 'on',
+    search_path: 'pg_catalog',
+    standard_conforming_strings: 'on',
+    statement_timeout: `${Math.max(0, Math.round(options.statementTimeoutMs))}ms`,
+    lock_timeout: `${Math.max(0, Math.round(options.lockTimeoutMs))}ms`,
+    ...options.settings,
+  };
+}
+
+/**
+ * The one way we open a session, for diagnosis and rescue alike: every setting in the startup packet (no
+ * extra round trip, no XID), a connect deadline that also covers TLS, and a guard against a port that is
+ * not PostgreSQL.
+ */
+export async function openSession(conn: ConnOptions, database: string = conn.database, options: SessionOptions = DEFAULT_LIMITS): Promise<Session> {
+  const connectMs = conn.connectTimeout * 1000;
   const client = new pg.Client({
-    host: options.host,
-    port: options.port,
-    user: options.user,
+    host: conn.host,
+    port: conn.port,
+    user: conn.user,
     // A function, so pg never falls back to its own (deprecated, warning-printing) pgpass lookup.
-    password: (() => options.password ?? pgpassLookup(options.passfile, { ...options, database })) as () => string,
+    password: (() => conn.password ?? pgpassLookup(conn.passfile, { ...conn, database })) as () => string,
     database,
-    ssl: sslConfig(options.sslmode),
+    ssl: sslConfig(conn.sslmode),
     application_name: APPLICATION_NAME,
     connectionTimeoutMillis: connectMs,
-    statement_timeout: limits.statementTimeoutMs,
-    lock_timeout: limits.lockTimeoutMs,
     // statement_timeout bounds the server; this bounds a server or network that stops answering altogether.
-    query_timeout: limits.statementTimeoutMs + connectMs,
-    options: '-c default_transaction_read_only=on -c search_path=pg_catalog',
+    query_timeout: options.statementTimeoutMs > 0 ? options.statementTimeoutMs + connectMs : undefined,
+    options: Object.entries(startupSettings(options))
+      .map(([name, value]) => `-c ${name}=${value}`)
+      .join(' '),
     types: { getTypeParser: typeParser } as pg.CustomTypesConfig,
   });
   // Whether TCP got through tells "nothing there" from "something there that is not PostgreSQL".
@@ -59,29 +81,37 @@ export async function openSession(
     if (!client.ssl) client.connection.stream.once('data', (chunk: Buffer) => checkFirstByte(client, chunk));
   });
   let lastError: unknown;
+  let ended = false;
   client.on('error', (error) => {
     lastError ??= error; // the first error says why (57P01 terminated); later ones only echo it
+  });
+  client.on('end', () => {
+    ended = true;
   });
   try {
     await withDeadline(client.connect(), connectMs + 2_000);
   } catch (error) {
     abandon(client);
-    throw explainConnectError(error, options, database, tcpConnected);
+    throw explainConnectError(error, conn, database, tcpConnected);
   }
   return {
     database,
+    pid: (client as unknown as { processID: number }).processID,
+    get broken() {
+      return ended || lastError !== undefined;
+    },
     async query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
       try {
         const result = await client.query<R>(`${QUERY_TAG} ${sql}`, params);
         return result.rows;
       } catch (error) {
-        const explained = explainQueryError(lastError ?? error, options, database);
+        const explained = explainQueryError(lastError ?? error, conn, database);
         if (explained.code === 'unreachable') abandon(client);
         throw explained;
       }
     },
     async close() {
-      if (lastError) abandon(client);
+      if (lastError || ended) abandon(client);
       else await withDeadline(client.end(), connectMs).catch(() => abandon(client));
     },
   };

@@ -3,8 +3,10 @@ import { resolveConnOptions } from '../connect/conn-options.js';
 import { diagnose } from '../diagnose.js';
 import { Cluster } from '../lab/cluster.js';
 import type { Fault } from '../lab/scenarios/fault.js';
-import { freezeCommand } from '../cli/freeze-command.js';
 import { renderTerminal } from '../report/terminal.js';
+import { rescue } from '../rescue/rescue.js';
+import { renderRunSummary } from '../rescue/run-text.js';
+import { demoRescueView, isCatalog } from './rescue-view.js';
 import { reproduceIncidentFaults } from './incident-faults.js';
 import { canReproduceWraparound, reproduceWraparound } from './wraparound-incident.js';
 
@@ -69,18 +71,10 @@ async function wraparoundPart({ say, color }: DemoOptions): Promise<void> {
     const report = await diagnose(resolveConnOptions({ conninfo: url }), { sampleMs: 0, thresholds: DEMO_THRESHOLDS });
     say(renderTerminal(report, { color, evidenceRows: 8 }));
     say(`⑥ mvcc-doctor freeze run ${url} --release-blockers --yes --jobs 2\n`);
-    let rescueLog = '';
-    await freezeCommand(['run', url, '--release-blockers', '--yes', '--jobs', '2'], {
-      out: (text) => (rescueLog += text),
-      err: (text) => (rescueLog += text),
-      env: {},
-      color,
-      interactive: false,
-    });
-    // The run logs every relation; in the demo the system catalogs of each database are summed up in one line.
-    const lines = rescueLog.trimEnd().split('\n');
-    const catalogs = lines.filter((line) => / frozen {2}"pg_catalog"\./.test(line));
-    say(lines.filter((line) => !catalogs.includes(line)).join('\n').replace(/\n(\nFrozen \d+ relation)/, `\n   (… and ${catalogs.length} system catalogs frozen)\n$1`));
+    const { plan, result } = await rescue(resolveConnOptions({ conninfo: url }), { jobs: 2, emergency: false, lockTimeoutMs: 1000, releaseBlockers: true }, { onEvent: demoRescueView(say, color) });
+    const catalogs = result.frozen.filter((f) => isCatalog(f.relation)).length;
+    if (catalogs > 0) say(`   · (and ${catalogs} system catalogs frozen)`);
+    say(renderRunSummary(plan, result, color));
     const write = await cluster
       .sql(`CREATE TABLE orders_after_rescue (id int); INSERT INTO orders_after_rescue VALUES (1)`, [], fault.database)
       .then(() => 'INSERT 0 1 — the database accepts writes again')

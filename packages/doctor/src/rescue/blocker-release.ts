@@ -1,6 +1,8 @@
 import type { ConnOptions } from '../connect/conn-options.js';
 import type { Blocker } from './blockers.js';
-import { openFreezeSession, type FreezeSession } from './freeze-session.js';
+import { pgErrorOf } from '../connect/pg-error.js';
+import { openSession, type Session } from '../connect/safe-session.js';
+import { rescueSessionOptions } from './rescue-session.js';
 
 /** What happened to one blocker. */
 export interface ReleaseResult {
@@ -23,11 +25,11 @@ export interface ReleaseOptions {
  * and active slots are only named. None of it needs a new XID.
  */
 export async function releaseBlockers(conn: ConnOptions, blockers: Blocker[], options: ReleaseOptions): Promise<ReleaseResult[]> {
-  const sessions = new Map<string, FreezeSession>();
+  const sessions = new Map<string, Session>();
   const sessionIn = async (database: string) => {
     let session = sessions.get(database);
     if (!session || session.broken) {
-      session = await openFreezeSession(conn, database, { lockTimeoutMs: options.lockTimeoutMs });
+      session = await openSession(conn, database, rescueSessionOptions(options.lockTimeoutMs));
       sessions.set(database, session);
     }
     return session;
@@ -38,8 +40,8 @@ export async function releaseBlockers(conn: ConnOptions, blockers: Blocker[], op
       try {
         results.push(await releaseOne(blocker, sessionIn, conn.database, options));
       } catch (error) {
-        const e = error as { code?: string; message?: string };
-        results.push({ blocker, status: 'failed', message: `${e.message ?? String(error)}${e.code ? ` (SQLSTATE ${e.code})` : ''}` });
+        const e = pgErrorOf(error);
+        results.push({ blocker, status: 'failed', message: `${e.message}${e.code ? ` (SQLSTATE ${e.code})` : ''}` });
       }
     }
   } finally {
@@ -50,7 +52,7 @@ export async function releaseBlockers(conn: ConnOptions, blockers: Blocker[], op
 
 async function releaseOne(
   blocker: Blocker,
-  sessionIn: (database: string) => Promise<FreezeSession>,
+  sessionIn: (database: string) => Promise<Session>,
   entry: string,
   options: ReleaseOptions,
 ): Promise<ReleaseResult> {

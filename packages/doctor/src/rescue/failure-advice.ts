@@ -1,4 +1,5 @@
 import { formatCount } from '../checks/sql-text.js';
+import type { PgError } from '../connect/pg-error.js';
 import type { PlannedRelation } from './freeze-plan.js';
 
 /** What went wrong with one VACUUM, as the run decides what to do about it. */
@@ -12,16 +13,11 @@ export interface FailureAdvice {
   nextStep: string;
 }
 
-/** Enough of a pg error to classify it. */
-export interface ErrorLike {
-  code?: string;
-  message?: string;
-}
 
 const LOST = /Connection terminated|not queryable|ECONNRESET|EPIPE|socket hang up|connection.*(closed|lost)/i;
 
 /** Classify the error of a VACUUM and say what to do next; the run goes on with the other relations either way. */
-export function adviseFailure(error: ErrorLike, relation: PlannedRelation, lockTimeoutMs: number): FailureAdvice {
+export function adviseFailure(error: PgError, relation: PlannedRelation, lockTimeoutMs: number): FailureAdvice {
   const code = error.code ?? '';
   const message = error.message ?? '';
   const where = `in database "${relation.database}"`;

@@ -3,6 +3,7 @@ import { qualified, quoteIdent } from '../checks/sql-text.js';
 import { ageLimits, zoneOf, type AgeLimits, type Zone } from '../checks/wraparound-limits.js';
 import { describe as describeHolder } from '../checks/xmin-horizon.js';
 import { settingNumber } from '../collect/rows.js';
+import type { DatabaseRow } from '../collect/rows.js';
 import type { Skip } from '../collect/snapshot.js';
 import { blockersOf, type Blocker } from './blockers.js';
 import type { PlanInputs, RelationRow } from './plan-sql.js';
@@ -121,7 +122,7 @@ export const SMALL_PAGES = 256;
 const PER_RELATION_SECONDS = 0.005;
 
 /** The plan, from what `readPlanInputs` read: pure, so it is tested on row fixtures. */
-export function planFreeze(inputs: PlanInputs, options: FreezePlanOptions, sessionSettings: string[] = []): FreezePlan {
+export function buildFreezePlan(inputs: PlanInputs, options: FreezePlanOptions, sessionSettings: string[] = []): FreezePlan {
   const { snapshot } = inputs;
   const versionNum = snapshot.server.version_num;
   const xidLimits = ageLimits(
@@ -180,6 +181,14 @@ export function planFreeze(inputs: PlanInputs, options: FreezePlanOptions, sessi
       });
     }
   }
+  const capping = holders[0];
+  const reach = reachableAges(snapshot.databases ?? [], candidates, cannotFreeze, blockedBy, capping, inputs);
+  // A relation whose database stays in its zone anyway (a holder caps it there) cannot take it out: it goes
+  // after those that can, so the databases that can leave a zone leave it first.
+  const capped = (r: { database: string; tier: Zone }) => {
+    const age = reach.get(r.database)?.age ?? 0;
+    return r.tier === 'ok' ? age > inputs.targetXidAge : TIERS.indexOf(zoneOf(age, xidLimits)) <= TIERS.indexOf(r.tier);
+  };
   // Zone by zone, so each zone is left as early as possible; within a zone oldest first, the incident's rule:
   // every relation done lowers its database's age at once (datfrozenxid is recomputed after each VACUUM).
   // Small relations (catalogs, mostly) cost less than a new connection: they come last in their zone,
@@ -188,6 +197,7 @@ export function planFreeze(inputs: PlanInputs, options: FreezePlanOptions, sessi
   candidates.sort(
     (a, b) =>
       TIERS.indexOf(a.tier) - TIERS.indexOf(b.tier) ||
+      Number(capped(a)) - Number(capped(b)) ||
       Number(small(a)) - Number(small(b)) ||
       (small(a) ? compareText(a.database, b.database) : 0) ||
       b.xidAge - a.xidAge ||
@@ -196,31 +206,16 @@ export function planFreeze(inputs: PlanInputs, options: FreezePlanOptions, sessi
   );
   const order = schedule(candidates, Math.max(1, options.jobs), pagesPerSecond);
 
-  const capping = holders[0];
   const databases = (snapshot.databases ?? []).map((db) => {
     const planned = order.filter((r) => r.database === db.datname);
     const notes: string[] = [];
-    let reachable = capping?.xids ?? 0;
-    let heldBy = capping ? describeHolder(capping) : undefined;
-    const holdAt = (age: number, by: string) => {
-      if (age <= reachable) return;
-      reachable = age;
-      heldBy = by;
-    };
-    for (const c of cannotFreeze.filter((c) => c.database === db.datname)) holdAt(c.xidAge, `${c.relation}, ${c.reason.split(':')[0]}`);
-    for (const r of planned) {
-      const by = blockedBy.get(`${r.database}/${r.oid}`);
-      if (by) holdAt(r.xidAge, `${by}, which locks ${r.relation}`);
-    }
+    const { age: reachable, heldBy } = reach.get(db.datname) ?? { age: 0 };
     const readable = db.datname in inputs.relations;
-    if (!readable && (db.xid_age > inputs.targetXidAge || db.mxid_age > inputs.targetMxidAge)) {
-      holdAt(db.xid_age, db.datallowconn ? 'its relations could not be read (see skipped)' : 'it does not accept connections');
-      if (!db.datallowconn) {
-        notes.push(
-          'does not accept connections: autovacuum freezes it by itself (it is normally all frozen, so that is quick). ' +
-            `ALLOW_CONNECTIONS needs a new XID, so outside the stop zone only: ALTER DATABASE ${quoteIdent(db.datname)} ALLOW_CONNECTIONS true;`,
-        );
-      }
+    if (!readable && !db.datallowconn && (db.xid_age > inputs.targetXidAge || db.mxid_age > inputs.targetMxidAge)) {
+      notes.push(
+        'does not accept connections: autovacuum freezes it by itself (it is normally all frozen, so that is quick). ' +
+          `ALLOW_CONNECTIONS needs a new XID, so outside the stop zone only: ALTER DATABASE ${quoteIdent(db.datname)} ALLOW_CONNECTIONS true;`,
+      );
     }
     const reachesTarget = reachable <= inputs.targetXidAge;
     const stopAge = xidLimits.stop;
@@ -269,6 +264,39 @@ export function planFreeze(inputs: PlanInputs, options: FreezePlanOptions, sessi
     },
     skipped: inputs.skipped,
   };
+}
+
+/**
+ * The age each database would have after the freeze while the horizon holders stay, and what holds it there:
+ * a freeze cannot advance relfrozenxid past the oldest xmin (every holder reaches every database through the
+ * shared catalogs), nor freeze what it cannot touch (temporary tables, relations a blocker locks, a database
+ * it cannot read).
+ */
+function reachableAges(
+  databases: readonly DatabaseRow[],
+  candidates: readonly { database: string; oid: number; relation: string; xidAge: number }[],
+  cannotFreeze: FreezePlan['cannotFreeze'],
+  blockedBy: ReadonlyMap<string, string>,
+  capping: HorizonHolder | undefined,
+  inputs: PlanInputs,
+): Map<string, { age: number; heldBy?: string }> {
+  const reach = new Map<string, { age: number; heldBy?: string }>();
+  for (const db of databases) {
+    let held = { age: capping?.xids ?? 0, heldBy: capping ? describeHolder(capping) : undefined };
+    const holdAt = (age: number, by: string) => {
+      if (age > held.age) held = { age, heldBy: by };
+    };
+    for (const c of cannotFreeze.filter((c) => c.database === db.datname)) holdAt(c.xidAge, `${c.relation}, ${c.reason.split(':')[0]}`);
+    for (const r of candidates.filter((c) => c.database === db.datname)) {
+      const by = blockedBy.get(`${r.database}/${r.oid}`);
+      if (by) holdAt(r.xidAge, `${by}, which locks ${r.relation}`);
+    }
+    if (!(db.datname in inputs.relations) && (db.xid_age > inputs.targetXidAge || db.mxid_age > inputs.targetMxidAge)) {
+      holdAt(db.xid_age, db.datallowconn ? 'its relations could not be read (see skipped)' : 'it does not accept connections');
+    }
+    reach.set(db.datname, held);
+  }
+  return reach;
 }
 
 /** The VACUUM of one relation. TRUNCATE false: truncating empty end pages needs an XID, refused in the stop zone. */

@@ -3,7 +3,8 @@ import { sqlFor, type Dataset } from '../collect/dataset.js';
 import type { Skip, Snapshot } from '../collect/snapshot.js';
 import type { ConnOptions } from '../connect/conn-options.js';
 import { DoctorError } from '../connect/doctor-error.js';
-import { DEFAULT_LIMITS, openSession, type SafeSession, type SessionLimits } from '../connect/safe-session.js';
+import { forEachDatabase } from '../connect/each-database.js';
+import { DEFAULT_LIMITS, openSession, type Session, type SessionLimits } from '../connect/safe-session.js';
 
 /** One table or materialized view (its TOAST table folded in) whose XID or MultiXact age is over the target. */
 export interface RelationRow {
@@ -155,36 +156,21 @@ export async function readPlanInputs(conn: ConnOptions, options: ReadPlanOptions
   const relations: Record<string, RelationRow[]> = {};
   const locks: Record<string, LockRow[]> = {};
   const skipped: Skip[] = [];
-
-  const readOne = async (database: string) => {
-    let session: SafeSession = entry;
-    if (database !== entry.database) {
-      try {
-        session = await openSession(conn, database, limits);
-      } catch (error) {
-        if (error instanceof DoctorError && error.code !== 'unreachable') return void skipped.push({ what: 'database', database, reason: error.message });
-        throw error;
-      }
-    }
+  const onSkip = (database: string, reason: string) => void skipped.push({ what: 'database', database, reason });
+  const readOne = async (session: Session) => {
     try {
-      relations[database] = await readRelations(session, versionNum, [targetXidAge, targetMxidAge]);
-      locks[database] = await session.query<LockRow>(sqlFor(locksDataset, versionNum)!);
+      relations[session.database] = await readRelations(session, versionNum, [targetXidAge, targetMxidAge]);
+      locks[session.database] = await session.query<LockRow>(sqlFor(locksDataset, versionNum)!);
     } catch (error) {
       if (!(error instanceof DoctorError) || error.code === 'unreachable') throw error;
-      skipped.push({ what: 'relations', database, reason: error.message });
-    } finally {
-      if (session !== entry) await session.close();
+      skipped.push({ what: 'relations', database: session.database, reason: error.message });
     }
-  };
-  let next = 0;
-  const worker = async () => {
-    while (next < basics.databases.length) await readOne(basics.databases[next++]!);
   };
   try {
     // dbname = the entry database: cluster-wide datasets, and table details of that database only.
     const [snapshot] = await Promise.all([
       collect(conn, { dbname: conn.database, sampleMs: 0, limits }),
-      ...Array.from({ length: Math.min(options.concurrency ?? 4, basics.databases.length) }, worker),
+      forEachDatabase(conn, basics.databases, { session: limits, concurrency: options.concurrency, entry, onSkip }, readOne),
     ]);
     return { snapshot, targetXidAge, targetMxidAge, relations, locks, skipped: [...snapshot.skipped, ...skipped] };
   } finally {
@@ -192,7 +178,7 @@ export async function readPlanInputs(conn: ConnOptions, options: ReadPlanOptions
   }
 }
 
-async function readRelations(session: SafeSession, versionNum: number, params: number[]): Promise<RelationRow[]> {
+async function readRelations(session: Session, versionNum: number, params: number[]): Promise<RelationRow[]> {
   try {
     return await session.query<RelationRow>(sqlFor(relationsDataset, versionNum)!, params);
   } catch (error) {

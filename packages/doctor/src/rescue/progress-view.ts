@@ -1,5 +1,5 @@
 import { formatCount, formatDuration } from '../checks/sql-text.js';
-import type { DatabaseAge, FreezeEvent, WorkerState } from './freeze-runner.js';
+import type { DatabaseAge, FreezeEvent, WorkerState } from './run-types.js';
 
 export interface ProgressViewOptions {
   /** Redraw a block of bars in place; otherwise plain log lines. */
@@ -7,10 +7,12 @@ export interface ProgressViewOptions {
   color: boolean;
   /** Terminal width. Default 100. */
   columns?: number;
-  /** The target, to mark databases still over it. */
-  targetXidAge: number;
   /** Plain mode prints the database ages at most this often, in ms. Default 5000. */
   logEveryMs?: number;
+  /** One line per skipped relation too (otherwise the summary counts them per database). */
+  verbose?: boolean;
+  /** Jobs of the run, for the line that announces the work. */
+  jobs?: number;
 }
 
 export interface ProgressView {
@@ -32,6 +34,8 @@ export function progressView(write: (text: string) => void, options: ProgressVie
   let drawn = 0;
   let lastBlock: string[] = [];
   let lastLog = 0;
+  /** The run's target, to mark databases still over it. */
+  let targetXidAge = 0;
   const clear = () => {
     if (drawn > 0) write(`\x1b[${drawn}A\x1b[0J`);
     drawn = 0;
@@ -53,15 +57,27 @@ export function progressView(write: (text: string) => void, options: ProgressVie
   return {
     onEvent(event) {
       switch (event.type) {
-        case 'frozen': {
+        case 'work-added':
+          targetXidAge = event.target.xidAge;
+          if (event.relations.length === 0) break;
+          log(
+            event.final
+              ? `freezing ${event.relations.length} relation(s) with ${options.jobs ?? 1} job(s)`
+              : `stop zone: freezing the ${event.relations.length} relation(s) that hold it while the plan is read`,
+          );
+          break;
+        case 'left-stop-zone':
+          log(paint(32, `"${event.database}" is out of the stop zone after ${event.seconds.toFixed(2)}s`));
+          break;
+        case 'relation-frozen': {
           const { relation: r, seconds, xidAgeAfter } = event.result;
           log(`${paint(32, 'frozen')}  ${r.relation} in "${r.database}"  ${formatCount(r.xidAge)} → ${formatCount(xidAgeAfter)} XIDs  ${formatCount(r.pagesToScan)} pages  ${seconds.toFixed(2)}s`);
           break;
         }
-        case 'skipped':
-          log(`${paint(2, 'skipped')} ${event.result.relation.relation} in "${event.result.relation.database}": ${event.result.reason}`);
+        case 'relation-skipped':
+          if (options.verbose) log(`${paint(2, 'skipped')} ${event.result.relation.relation} in "${event.result.relation.database}": ${event.result.reason}`);
           break;
-        case 'failed': {
+        case 'relation-failed': {
           const f = event.result;
           log(
             `${paint(31, 'FAILED')}  ${f.relation.relation} in "${f.relation.database}": ${f.message}${f.code ? ` (${f.code})` : ''}${f.context ? ` — ${f.context}` : ''}` +
@@ -69,25 +85,25 @@ export function progressView(write: (text: string) => void, options: ProgressVie
           );
           break;
         }
-        case 'takeover':
+        case 'autovacuum-taken-over':
           log(`${paint(33, 'took over')} ${event.relation.relation} in "${event.relation.database}" from autovacuum pid ${event.pid}, which was throttled by vacuum_cost_delay`);
           break;
         case 'stopping':
           log(event.reason === 'target-reached' ? paint(32, 'every database is under the target: stopping') : paint(33, 'cancelling our VACUUMs…'));
           break;
-        case 'start':
+        case 'relation-started':
           if (!options.tty && event.attempt > 1) log(`retry   ${event.relation.relation} in "${event.relation.database}"`);
           break;
-        case 'tick': {
+        case 'progress': {
           if (options.tty) {
             draw([
               ...event.workers.map((w) => workerLine(w, paint)),
-              databasesLine(event.databases, options.targetXidAge),
+              databasesLine(event.databases, targetXidAge),
               summaryLine(event.elapsed, event.pagesDone, event.pagesTotal, event.etaSeconds),
             ]);
           } else if (Date.now() - lastLog >= (options.logEveryMs ?? 5_000)) {
             lastLog = Date.now();
-            log(`${summaryLine(event.elapsed, event.pagesDone, event.pagesTotal, event.etaSeconds)}; ${databasesLine(event.databases, options.targetXidAge)}`);
+            log(`${summaryLine(event.elapsed, event.pagesDone, event.pagesTotal, event.etaSeconds)}; ${databasesLine(event.databases, targetXidAge)}`);
           }
           break;
         }

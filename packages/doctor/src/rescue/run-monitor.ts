@@ -1,6 +1,6 @@
 import type { ConnOptions } from '../connect/conn-options.js';
 import { DoctorError } from '../connect/doctor-error.js';
-import { openSession, type SafeSession } from '../connect/safe-session.js';
+import { openSession, type Session } from '../connect/safe-session.js';
 import type { DatabaseAge } from './run-types.js';
 
 /**
@@ -49,7 +49,7 @@ export interface Tick {
 export class RunMonitor {
   private constructor(
     private readonly conn: ConnOptions,
-    private session: SafeSession,
+    private session: Session,
     private readonly lockTimeoutMs: number,
   ) {}
 

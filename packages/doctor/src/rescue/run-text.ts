@@ -1,7 +1,7 @@
 import { formatCount } from '../checks/sql-text.js';
 import type { ReleaseResult } from './blocker-release.js';
 import type { FreezePlan } from './freeze-plan.js';
-import type { FreezeRunResult } from './freeze-runner.js';
+import type { FreezeRunResult } from './run-types.js';
 
 /** What the blocker release did, one line each. */
 export function renderRelease(results: ReleaseResult[], color: boolean): string {
@@ -22,7 +22,11 @@ export function renderRunSummary(plan: FreezePlan, result: FreezeRunResult, colo
   if (result.tookOver.length > 0) {
     out.push(`Took over ${result.tookOver.length} relation(s) from autovacuum workers throttled by vacuum_cost_delay (cancelled them, froze at full speed): ${result.tookOver.map((t) => `${t.relation.relation} in "${t.relation.database}" (pid ${t.pid})`).join(', ')}.`);
   }
+  for (const [database, reasons] of skippedByDatabase(result)) out.push(paint(2, `Skipped in "${database}": ${reasons}.`));
   if (result.leftStopZoneAt !== undefined) out.push(paint(32, `Out of the stop zone after ${result.leftStopZoneAt.toFixed(2)}s: the cluster accepts writes again.`));
+  else {
+    for (const exit of result.stopZoneExits) out.push(paint(32, `"${exit.database}" left the stop zone after ${exit.seconds.toFixed(2)}s.`));
+  }
   for (const after of [...result.after].sort((a, b) => b.xid_age - a.xid_age)) {
     const before = result.before.find((b) => b.datname === after.datname);
     if (!before || (before.xid_age === after.xid_age && after.xid_age <= plan.target.xidAge)) continue;
@@ -49,4 +53,16 @@ export function renderRunSummary(plan: FreezePlan, result: FreezeRunResult, colo
     );
   }
   return `${out.join('\n')}\n`;
+}
+
+/** Per database, how many relations were skipped and why ("3 already under the target, 1 dropped meanwhile"). */
+function skippedByDatabase(result: FreezeRunResult): Map<string, string> {
+  const counts = new Map<string, Map<string, number>>();
+  for (const { relation, reason } of result.skipped) {
+    const byReason = counts.get(relation.database) ?? new Map<string, number>();
+    const short = reason.split(' (')[0]!;
+    byReason.set(short, (byReason.get(short) ?? 0) + 1);
+    counts.set(relation.database, byReason);
+  }
+  return new Map([...counts].map(([database, byReason]) => [database, [...byReason].map(([reason, n]) => `${n} ${reason}`).join(', ')]));
 }

@@ -2,8 +2,8 @@ import type { FailureKind } from './failure-advice.js';
 import type { PlannedRelation } from './freeze-plan.js';
 
 export interface FreezeRunOptions {
-  /** Sessions in parallel across all databases. Default: the plan's. */
-  jobs?: number;
+  /** Sessions in parallel across all databases. */
+  jobs: number;
   /** lock_timeout of the VACUUM sessions, in ms. */
   lockTimeoutMs: number;
   /** How often the control session reads progress and database ages, in ms. Default 100. */
@@ -67,13 +67,16 @@ export interface FailedRelation {
   attempts: number;
 }
 
+/** What a run reports as it goes: renderers, the demo and the daemon consume these, never text. */
 export type FreezeEvent =
-  | { type: 'start'; worker: number; pid: number; relation: PlannedRelation; attempt: number }
-  | { type: 'frozen'; worker: number; result: FrozenRelation }
-  | { type: 'skipped'; worker: number; result: SkippedRelation }
-  | { type: 'failed'; worker: number; result: FailedRelation; willRetry: boolean }
-  | { type: 'tick'; elapsed: number; workers: WorkerState[]; databases: DatabaseAge[]; pagesDone: number; pagesTotal: number; etaSeconds?: number }
-  | { type: 'takeover'; relation: PlannedRelation; pid: number }
+  | { type: 'work-added'; relations: PlannedRelation[]; final: boolean; target: { xidAge: number; mxidAge: number } }
+  | { type: 'relation-started'; worker: number; pid: number; relation: PlannedRelation; attempt: number }
+  | { type: 'relation-frozen'; worker: number; result: FrozenRelation }
+  | { type: 'relation-skipped'; worker: number; result: SkippedRelation }
+  | { type: 'relation-failed'; worker: number; result: FailedRelation; willRetry: boolean }
+  | { type: 'autovacuum-taken-over'; relation: PlannedRelation; pid: number }
+  | { type: 'left-stop-zone'; database: string; seconds: number }
+  | { type: 'progress'; elapsed: number; workers: WorkerState[]; databases: DatabaseAge[]; pagesDone: number; pagesTotal: number; etaSeconds?: number }
   | { type: 'stopping'; reason: 'target-reached' | 'cancelled' };
 
 export interface FreezeRunResult {
@@ -92,6 +95,8 @@ export interface FreezeRunResult {
   seconds: number;
   /** Seconds until no database was in the stop zone any more, when one was at the start. */
   leftStopZoneAt?: number;
+  /** Each database that started in the stop zone and left it, with when. */
+  stopZoneExits: { database: string; seconds: number }[];
   /** Seconds until every database was under the target, when that happened. */
   underTargetAt?: number;
 }

@@ -3,7 +3,7 @@ import { freezeCommand } from '../../src/cli/freeze-command.js';
 import type { CommandIO } from '../../src/cli/io.js';
 import { Cluster } from '../../src/lab/index.js';
 import { waitFor } from '../../src/lab/evidence.js';
-import type { FreezeRunResult } from '../../src/rescue/freeze-runner.js';
+import type { FreezeRunResult } from '../../src/rescue/run-types.js';
 import { cli, tableAge } from './helpers.js';
 
 describe('freeze: a relation that a throttled autovacuum is on is taken over, not waited for (PostgreSQL 18)', () => {
@@ -38,7 +38,9 @@ describe('freeze: a relation that a throttled autovacuum is on is taken over, no
     const { result } = JSON.parse(out) as { result: FreezeRunResult };
     expect(result.tookOver).toEqual([]);
     expect(result.cancelled).toBe(true);
-    expect(result.notStarted.map((r) => r.name)).toEqual(['slow']);
+    // On a loaded machine some catalogs may still wait too; "slow" is never started while autovacuum has it.
+    expect(result.notStarted.map((r) => r.name)).toContain('slow');
+    expect(result.frozen.map((f) => f.relation.name)).not.toContain('slow');
     expect((await cluster.sql('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [worker.pid])).rows).toHaveLength(1);
   });
 
@@ -53,7 +55,9 @@ describe('freeze: a relation that a throttled autovacuum is on is taken over, no
     const started = Date.now();
     const { out } = await cli(['freeze', 'run', cluster.connectionString(), '--target-age', '0', '--json']);
     const { result } = JSON.parse(out) as { result: FreezeRunResult };
-    expect(result.tookOver.map((t) => [t.relation.name, t.pid])).toEqual([['slow', worker.pid]]);
+    // Autovacuum may start on it again in the moment before our VACUUM has its lock: that one is taken over too.
+    expect(result.tookOver[0]).toMatchObject({ relation: { name: 'slow' }, pid: worker.pid });
+    expect(new Set(result.tookOver.map((t) => t.relation.name))).toEqual(new Set(['slow']));
     expect(result.frozen.map((f) => f.relation.name)).toContain('slow');
     expect(result.failed).toEqual([]);
     expect(Date.now() - started).toBeLessThan(15_000);

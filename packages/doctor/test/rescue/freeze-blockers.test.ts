@@ -5,7 +5,7 @@ import type { CommandIO } from '../../src/cli/io.js';
 import { Cluster } from '../../src/lab/index.js';
 import type { ReleaseResult } from '../../src/rescue/blocker-release.js';
 import type { FreezePlan } from '../../src/rescue/freeze-plan.js';
-import type { FreezeRunResult } from '../../src/rescue/freeze-runner.js';
+import type { FreezeRunResult } from '../../src/rescue/run-types.js';
 import { cli } from './helpers.js';
 
 type RunJson = { plan: FreezePlan; release?: ReleaseResult[]; result: FreezeRunResult };

@@ -4,7 +4,7 @@ import { freezeCommand } from '../../src/cli/freeze-command.js';
 import type { CommandIO } from '../../src/cli/io.js';
 import { Cluster } from '../../src/lab/index.js';
 import { waitFor } from '../../src/lab/evidence.js';
-import type { FreezeRunResult } from '../../src/rescue/freeze-runner.js';
+import type { FreezeRunResult } from '../../src/rescue/run-types.js';
 import { cli } from './helpers.js';
 
 describe('freeze: Ctrl-C cancels our own backends, and a second run continues (PostgreSQL 18)', () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, listInstallations } from '../../src/lab/index.js';
 import { corruptedPage, type CorruptedPageFault } from '../../src/lab/scenarios/corrupted-page.js';
 import type { FreezePlan } from '../../src/rescue/freeze-plan.js';
-import type { FreezeRunResult } from '../../src/rescue/freeze-runner.js';
+import type { FreezeRunResult } from '../../src/rescue/run-types.js';
 import { cli, tableAge } from './helpers.js';
 
 const HEALTHY = ['public.orders', 'public.customers', 'public.events'];

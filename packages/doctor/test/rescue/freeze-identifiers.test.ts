@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quoteIdent } from '../../src/checks/sql-text.js';
 import { Cluster, listInstallations } from '../../src/lab/index.js';
 import type { FreezePlan } from '../../src/rescue/freeze-plan.js';
-import type { FreezeRunResult } from '../../src/rescue/freeze-runner.js';
+import type { FreezeRunResult } from '../../src/rescue/run-types.js';
 import { cli } from './helpers.js';
 
 /** 63 bytes, the longest identifier PostgreSQL keeps whole (NAMEDATALEN - 1), in two-byte characters. */

@@ -41,7 +41,7 @@ describe('adviseFailure', () => {
 
 describe('progressView', () => {
   const tick = {
-    type: 'tick' as const,
+    type: 'progress' as const,
     elapsed: 1.5,
     workers: [{ worker: 0, pid: 9, relation, phase: 'scanning heap', scanned: 250, total: 500, startedAt: Date.now() - 1000 }, { worker: 1 }],
     databases: [{ datname: 'shop', xid_age: 2_140_000_000, mxid_age: 0, allows: true }],
@@ -49,14 +49,16 @@ describe('progressView', () => {
     pagesTotal: 1000,
     etaSeconds: 4.5,
   };
+  const target = { type: 'work-added' as const, relations: [], final: true, target: { xidAge: 200_000_000, mxidAge: 200_000_000 } };
 
   it('off a terminal: one plain line per finished or failed relation, ages every few seconds', () => {
     let text = '';
-    const view = progressView((t) => void (text += t), { tty: false, color: false, targetXidAge: 200_000_000, logEveryMs: 0 });
+    const view = progressView((t) => void (text += t), { tty: false, color: false, logEveryMs: 0 });
+    view.onEvent(target);
     view.onEvent(tick);
-    view.onEvent({ type: 'frozen', worker: 0, result: { relation, seconds: 0.25, xidAgeAfter: 12, mxidAgeAfter: 0 } });
+    view.onEvent({ type: 'relation-frozen', worker: 0, result: { relation, seconds: 0.25, xidAgeAfter: 12, mxidAgeAfter: 0 } });
     view.onEvent({
-      type: 'failed',
+      type: 'relation-failed',
       worker: 1,
       result: { relation, kind: 'locked', code: '55P03', message: 'canceling statement due to lock timeout', nextStep: '…', attempts: 1 },
       willRetry: true,
@@ -70,9 +72,20 @@ describe('progressView', () => {
     expect(text).not.toContain('\x1b[');
   });
 
+  it('skipped relations are counted for the summary, and shown one by one only with verbose', () => {
+    const skipped = { type: 'relation-skipped' as const, worker: 0, result: { relation, reason: 'already under the target (frozen by someone else since the plan)' } };
+    for (const verbose of [false, true]) {
+      let text = '';
+      const view = progressView((t) => void (text += t), { tty: false, color: false, verbose });
+      view.onEvent(skipped);
+      expect(text.includes('skipped')).toBe(verbose);
+    }
+  });
+
   it('on a terminal: a bar per worker, redrawn in place, cut to the terminal width, removed at the end', () => {
     let text = '';
-    const view = progressView((t) => void (text += t), { tty: true, color: false, columns: 60, targetXidAge: 200_000_000 });
+    const view = progressView((t) => void (text += t), { tty: true, color: false, columns: 60 });
+    view.onEvent(target);
     view.onEvent(tick);
     const first = text;
     expect(first.split('\n').filter(Boolean)).toHaveLength(4);

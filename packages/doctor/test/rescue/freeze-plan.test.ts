@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ActivityRow, DatabaseRow, PreparedRow, SlotRow, StandbyRow } from '../../src/collect/rows.js';
 import type { Snapshot } from '../../src/collect/snapshot.js';
-import { planFreeze, type FreezePlanOptions } from '../../src/rescue/freeze-plan.js';
+import { buildFreezePlan as planFreeze, type FreezePlanOptions } from '../../src/rescue/freeze-plan.js';
 import type { LockRow, PlanInputs, RelationRow } from '../../src/rescue/plan-sql.js';
 
 // Pure planning on row fixtures: no server needed.

@@ -4,7 +4,7 @@ import { Cluster } from '../../src/lab/index.js';
 import { xidWraparound, type XidWraparoundFault } from '../../src/lab/scenarios/xid-wraparound.js';
 import { wraparoundTemplate } from '../../src/lab/wraparound-template.js';
 import type { FreezePlan } from '../../src/rescue/freeze-plan.js';
-import type { FreezeRunResult } from '../../src/rescue/freeze-runner.js';
+import type { FreezeRunResult } from '../../src/rescue/run-types.js';
 import type { ReleaseResult } from '../../src/rescue/blocker-release.js';
 import { cli, nextXid, tableAge, tryWrite } from './helpers.js';
 

@@ -1,10 +1,10 @@
 import type { ConnOptions } from '../connect/conn-options.js';
 import type { SessionLimits } from '../connect/safe-session.js';
-import { planFreeze, type FreezePlan, type FreezePlanOptions } from './freeze-plan.js';
-import { sessionSettings } from './freeze-session.js';
+import { buildFreezePlan, type FreezePlan, type FreezePlanOptions } from './freeze-plan.js';
 import { readPlanInputs } from './plan-sql.js';
+import { rescueSessionSql } from './rescue-session.js';
 
-export interface MakePlanOptions extends FreezePlanOptions {
+export interface PlanFreezeOptions extends FreezePlanOptions {
   /** XID age to get every database under; autovacuum_freeze_max_age when absent. */
   targetXidAge?: number;
   /** MultiXact age to get under; the XID target (or autovacuum_multixact_freeze_max_age, if lower) when absent. */
@@ -16,8 +16,7 @@ export interface MakePlanOptions extends FreezePlanOptions {
 }
 
 /** Read the server and plan the freeze: `freeze plan` (nothing is changed). */
-export async function makeFreezePlan(conn: ConnOptions, options: MakePlanOptions): Promise<FreezePlan> {
+export async function planFreeze(conn: ConnOptions, options: PlanFreezeOptions): Promise<FreezePlan> {
   const inputs = await readPlanInputs(conn, { targetXidAge: options.targetXidAge, targetMxidAge: options.targetMxidAge, limits: options.limits });
-  const settings = Object.entries(sessionSettings({ lockTimeoutMs: options.lockTimeoutMs })).map(([name, value]) => `SET ${name} = '${value}';`);
-  return planFreeze(inputs, options, settings);
+  return buildFreezePlan(inputs, options, rescueSessionSql(options.lockTimeoutMs));
 }

@@ -1,0 +1,73 @@
+import { sqlFor } from '../collect/dataset.js';
+import type { DatabaseRow, ServerRow, SettingRow } from '../collect/rows.js';
+import type { Snapshot } from '../collect/snapshot.js';
+import { ageLimits } from '../checks/wraparound-limits.js';
+import type { ConnOptions } from '../connect/conn-options.js';
+import { forEachDatabase } from '../connect/each-database.js';
+import { DEFAULT_LIMITS, openSession } from '../connect/safe-session.js';
+import { buildFreezePlan, type PlannedRelation } from './freeze-plan.js';
+import type { FreezeWork } from './freeze-run.js';
+import { locksDataset, relationsDataset, type LockRow, type RelationRow } from './plan-sql.js';
+
+const SETTINGS = ['autovacuum_freeze_max_age', 'vacuum_failsafe_age', 'autovacuum_multixact_freeze_max_age', 'vacuum_multixact_failsafe_age'];
+
+const START_SQL = `SELECT current_setting('server_version_num')::int AS version_num, current_setting('server_version') AS version,
+  (SELECT json_agg(json_build_object('name', name, 'setting', setting)) FROM pg_settings WHERE name = ANY ($1)) AS settings,
+  (SELECT json_agg(json_build_object('datname', datname, 'datallowconn', datallowconn, 'datconnlimit', datconnlimit,
+            'xid_age', age(datfrozenxid), 'mxid_age', mxid_age(datminmxid))) FROM pg_database) AS databases`;
+
+interface Start {
+  version_num: number;
+  version: string;
+  settings: { name: string; setting: string }[];
+  databases: DatabaseRow[];
+}
+
+/**
+ * In the stop zone every second counts: the relations that keep a database there (past the stop limit), read
+ * in a few round trips so that freezing starts at once, while the full plan (horizon holders, blockers) is
+ * read. Those VACUUMs are safe to run either way. A relation someone other than autovacuum locks is left to
+ * the full plan (its VACUUM would only wait), and a database that keeps such a relation cannot leave the zone
+ * by the others: its relations go last. Undefined when no database is in the stop zone.
+ */
+export async function readStopZoneWork(conn: ConnOptions, options: { jobs: number; emergency: boolean }): Promise<FreezeWork | undefined> {
+  const entry = await openSession(conn, conn.database, DEFAULT_LIMITS);
+  try {
+    const [start] = (await entry.query<Start>(START_SQL, [SETTINGS])) as [Start];
+    const settings: SettingRow[] = start.settings.map((s) => ({ ...s, unit: null, source: 'default' }));
+    const setting = (name: string, fallback: number) => Number(settings.find((s) => s.name === name)?.setting ?? fallback);
+    const xid = ageLimits(start.version_num, setting('autovacuum_freeze_max_age', 200_000_000));
+    const mxid = ageLimits(start.version_num, setting('autovacuum_multixact_freeze_max_age', 400_000_000));
+    const stuck = start.databases.filter((d) => d.datallowconn && d.datconnlimit !== -2 && (d.xid_age >= xid.stop || d.mxid_age >= mxid.stop));
+    if (stuck.length === 0 || start.version_num < 120000) return undefined;
+
+    // Just under the stop limits: the relations past them.
+    const params = [xid.stop - 1, mxid.stop - 1];
+    const relations: Record<string, RelationRow[]> = {};
+    const locks: Record<string, LockRow[]> = {};
+    await forEachDatabase(conn, stuck.map((d) => d.datname), { session: DEFAULT_LIMITS, entry, onSkip: () => {} }, async (session) => {
+      relations[session.database] = await session.query<RelationRow>(sqlFor(relationsDataset, start.version_num)!, params);
+      locks[session.database] = await session.query<LockRow>(sqlFor(locksDataset, start.version_num)!);
+    });
+    const server = { version_num: start.version_num, version: start.version } as ServerRow;
+    const snapshot: Snapshot = { server, settings, databases: start.databases, tables: {}, locks: {}, skipped: [] };
+    const plan = buildFreezePlan({ snapshot, targetXidAge: params[0]!, targetMxidAge: params[1]!, relations, locks, skipped: [] }, options);
+    return {
+      relations: unheldFirst(plan.order, locks),
+      target: plan.target,
+      limits: plan.limits,
+      databases: start.databases.map((d) => ({ datname: d.datname, xid_age: d.xid_age, mxid_age: d.mxid_age, allows: d.datallowconn && d.datconnlimit !== -2 })),
+      final: false,
+    };
+  } finally {
+    await entry.close();
+  }
+}
+
+/** Without the relations held by someone's lock, and with the other relations of their databases last. */
+function unheldFirst(order: readonly PlannedRelation[], locks: Record<string, LockRow[]>): PlannedRelation[] {
+  const held = new Set(Object.entries(locks).flatMap(([database, rows]) => rows.filter((l) => l.backend_type !== 'autovacuum worker').map((l) => `${database}/${l.oid}`)));
+  const free = order.filter((r) => !held.has(`${r.database}/${r.oid}`));
+  const cappedDatabases = new Set(order.filter((r) => held.has(`${r.database}/${r.oid}`)).map((r) => r.database));
+  return [...free.filter((r) => !cappedDatabases.has(r.database)), ...free.filter((r) => cappedDatabases.has(r.database))];
+}
