@@ -20,23 +20,20 @@
  * --age-step 45000000, --jobs 2, --runs 1 / BENCH_FREEZE_RUNS, --timeout 300 (seconds per contender run),
  * --poll-ms 10 (how often the ages are read: the precision of the zone-exit times, which are tens of ms).
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
+import { quoteLiteral } from '../packages/pg/src/quote.js';
 import { resolveConnOptions } from '../packages/doctor/src/connect/conn-options.js';
-import { Cluster, labRoot, wraparoundTemplate, xidWraparound } from '../packages/doctor/src/lab/index.js';
+import { Cluster } from '../packages/doctor/src/lab/index.js';
 import { rescue } from '../packages/doctor/src/index.js';
+import { benchDecoy } from './freeze-decoy.js';
+import { benchTemplate, CLI, quietAutovacuum, runProcess, STOP_AGE, VACUUMDB, watch } from './freeze-lab.js';
 import { median, table } from './timing.js';
 
-const VACUUMDB = '/usr/lib/postgresql/15/bin/vacuumdb';
-const STOP_AGE = 2 ** 31 - 1 - 3_000_000;
 const TARGET = 200_000_000; // autovacuum_freeze_max_age, the server default the template runs with
 const GOAL_STOP = 0.3;
 const GOAL_TARGET = 0.8;
-const ROWS_PER_MB = 6000; // about 170 bytes a row (the template's payload), 45-48 rows to a page
 
 const { values } = parseArgs({
   options: {
@@ -86,6 +83,11 @@ interface Contender {
 const contenders: Contender[] = [
   {
     name: `mvcc-doctor freeze run --jobs ${jobs}`,
+    // The whole process, as a user runs it: node start-up, module loading, connecting, planning, freezing.
+    run: (cluster) => runProcess('node', [...CLI, 'freeze', 'run', cluster.connectionString('postgres'), '--jobs', String(jobs)]),
+  },
+  {
+    name: `rescue() in-process --jobs ${jobs}`,
     async run(cluster) {
       // The library call behind `freeze run`: the stop-zone relations at once, the full plan meanwhile, then the rest.
       const conn = resolveConnOptions({ conninfo: cluster.connectionString('postgres'), env: {} });
@@ -103,139 +105,41 @@ const contenders: Contender[] = [
   vacuumdb(`vacuumdb --all --min-xid-age ${TARGET} --no-truncate --jobs ${jobs}`, ['--all', '--min-xid-age', String(TARGET), '--no-truncate', '--jobs', String(jobs)]),
 ];
 /** The contenders the issue's goal names; the --no-truncate ones are shown for a like-for-like comparison. */
-const GOAL_CONTENDERS = new Set([1, 2]);
+const GOAL_CONTENDERS = new Set([2, 3]);
 
 function vacuumdb(name: string, args: string[]): Contender {
-  return {
-    name,
-    run: (cluster) =>
-      new Promise((resolve) => {
-        const child = spawn(VACUUMDB, ['-h', cluster.host, '-p', String(cluster.port), '-U', cluster.user, ...args], {
-          env: { PATH: process.env.PATH, LC_ALL: 'C' },
-          stdio: ['ignore', 'ignore', 'pipe'],
-        });
-        let stderr = '';
-        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-        child.on('close', (code) => {
-          const error = stderr.split('\n').find((l) => /error/i.test(l)) ?? '';
-          resolve({ ok: code === 0, note: code === 0 ? 'ok' : `exit ${code}: ${error.replace(/^vacuumdb: /, '')}` });
-        });
-      }),
-  };
-}
-
-/**
- * Table sizes in rows: every table gets a small base; the odd ones (no empty tail) grow by seeded random
- * shares of the rest, so sizes are mixed and unrelated to age, and vacuumdb's size order is not a tie.
- */
-function extraRows(): number[] {
-  const baseMb = Math.max(1, Math.floor(totalMb / tableCount / 5));
-  let seed = 42;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const weights = Array.from({ length: tableCount }, (_, i) => (i % 2 === 0 ? 0.05 + random() : 0));
-  const sum = weights.reduce((a, b) => a + b, 0);
-  const restRows = Math.max(0, totalMb - baseMb * tableCount) * ROWS_PER_MB;
-  return weights.map((w) => Math.round((w / sum) * restRows));
-}
-
-/** The bench template: a stopped stop-zone cluster with its holder, built once per option set and kept in the lab root. */
-async function benchTemplate(): Promise<string> {
-  const key = `t${tableCount}-mb${totalMb}-s${ageStep}-v2`;
-  const dir = join(labRoot(), 'templates', `bench-freeze-${key}`);
-  const dataDir = join(dir, 'data');
-  if (existsSync(join(dir, 'ready'))) return dataDir;
-  rmSync(dir, { recursive: true, force: true });
-  const baseRows = Math.max(1000, Math.floor(totalMb / tableCount / 5) * ROWS_PER_MB);
-  log(`building the bench template: ${tableCount} tables, ages ${ageStep.toLocaleString('en-US')} XIDs apart (a restart per table), ~${totalMb} MB …`);
-  const started = performance.now();
-  const aged = await wraparoundTemplate({ kind: 'xid', tableCount, rowsPerTable: baseRows, ageStep });
-  const cluster = await Cluster.copyOf(aged.dataDir, { needs: ['pg_resetwal'], label: 'bench-freeze-template' });
-  try {
-    // Grow the tables without empty tails (appending to one would fill its tail), then ANALYZE: relpages as
-    // production has them (autovacuum analyzes), so vacuumdb orders by real sizes. Neither touches relfrozenxid.
-    const extra = extraRows();
-    for (const [i, table] of aged.tables.entries()) {
-      if (extra[i]! > 0) {
-        await cluster.sql(
-          `INSERT INTO ${table.table} SELECT g, repeat(md5(g::text), 4) FROM generate_series($1::bigint, $2::bigint) g`,
-          [baseRows + 1, baseRows + extra[i]!],
-          aged.database,
-        );
-      }
-      await cluster.sql(`ANALYZE ${table.table}`, [], aged.database);
-    }
-    const fault = await xidWraparound(cluster, { zone: 'stop' });
-    // Autovacuum stays off in every copy (only its emergency worker can start, and does, in every run alike).
-    await cluster.sql('ALTER SYSTEM SET autovacuum = off');
-    const { rows } = await cluster.sql<{ mb: number }>(`SELECT (pg_database_size('incident') / 1048576)::int AS mb`);
-    await cluster.stop();
-    mkdirSync(dir, { recursive: true });
-    renameSync(cluster.dataDir, dataDir);
-    writeFileSync(join(dir, 'gid'), fault.gid);
-    writeFileSync(join(dir, 'ready'), `${new Date().toISOString()} ${rows[0]!.mb} MB; tables oldest first: ${fault.tables.map((t) => `${t.table} ${t.pages}p`).join(', ')}\n`);
-    log(`bench template ready in ${((performance.now() - started) / 1000).toFixed(0)} s: database "incident" ${rows[0]!.mb} MB (${dir})`);
-  } finally {
-    await cluster.destroy();
-  }
-  return dataDir;
+  return { name, run: (cluster) => runProcess(VACUUMDB, ['-h', cluster.host, '-p', String(cluster.port), '-U', cluster.user, ...args]) };
 }
 
 /** Start a copy, quiet autovacuum, roll the holder back: the stop zone with nothing in the way. */
 async function freshCopy(templateDataDir: string, gid: string): Promise<Cluster> {
   const cluster = await Cluster.copyOf(templateDataDir, { label: 'bench-freeze' });
-  let quiet = 0;
-  for (let i = 0; i < 400 && quiet < 10; i++) {
-    const { rows } = await cluster.sql<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE backend_type IN ('autovacuum worker', 'autovacuum launcher')`);
-    quiet = rows.length === 0 ? quiet + 1 : 0;
-    if (rows.length > 0) await cluster.sql('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [rows.map((r) => r.pid)]);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await quietAutovacuum(cluster);
   const { rows } = await cluster.sql<{ oldest: number }>('SELECT max(age(datfrozenxid))::int AS oldest FROM pg_database');
   if (rows[0]!.oldest < STOP_AGE) throw new Error(`the copy is not in the stop zone (oldest age ${rows[0]!.oldest})`);
-  await cluster.sql(`ROLLBACK PREPARED '${gid.replace(/'/g, "''")}'`, [], 'incident');
+  await cluster.sql(`ROLLBACK PREPARED ${quoteLiteral(gid)}`, [], 'incident');
   return cluster;
 }
 
+const AGES_SQL = `SELECT max(age(datfrozenxid)) < ${STOP_AGE} AS stop_exit,
+  max(age(datfrozenxid)) FILTER (WHERE datallowconn) <= ${TARGET} AS under_target FROM pg_database`;
+
 async function measure(contender: Contender, cluster: Cluster): Promise<Measured> {
-  const poller = new pg.Client({ ...cluster.connectionConfig('postgres'), application_name: 'bench-poller' });
-  await poller.connect();
-  const t0 = performance.now();
-  const now = () => (performance.now() - t0) / 1000;
   const measured: Measured = { finished: 0, attempts: 0, note: '' };
-  let polling = true;
-  const poll = (async () => {
-    while (polling) {
-      const { rows } = await poller.query<{ oldest: number; oldest_conn: number }>(
-        `SELECT max(age(datfrozenxid))::int AS oldest, (max(age(datfrozenxid)) FILTER (WHERE datallowconn))::int AS oldest_conn FROM pg_database`,
-      );
-      const at = now();
-      if (measured.stopExit === undefined && rows[0]!.oldest < STOP_AGE) measured.stopExit = at;
-      if (measured.underTarget === undefined && rows[0]!.oldest_conn <= TARGET) measured.underTarget = at;
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    }
-  })();
   const notes: string[] = [];
-  try {
-    while (measured.attempts < 3 && now() * 1000 < timeoutMs) {
+  const started = performance.now();
+  const seen = await watch(cluster, AGES_SQL, POLL_MS, async () => {
+    while (measured.attempts < 3 && performance.now() - started < timeoutMs) {
       measured.attempts++;
       const { ok, note } = await contender.run(cluster);
       notes.push(note);
       if (ok) break;
     }
-    measured.finished = now();
-    // The last advance of datfrozenxid is seen by the next poll.
-    await new Promise((resolve) => setTimeout(resolve, 2 * POLL_MS));
-  } finally {
-    polling = false;
-    await poll.catch(() => {});
-    await poller.end();
-  }
-  measured.note = notes.join(' | ');
-  return measured;
+  });
+  return { ...measured, stopExit: seen.stop_exit, underTarget: seen.under_target, finished: seen.finished!, note: notes.join(' | ') };
 }
 
-const templateDataDir = await benchTemplate();
-const gid = readFileSync(join(templateDataDir, '..', 'gid'), 'utf8');
+const { dataDir: templateDataDir, gid } = await benchTemplate({ tables: tableCount, mb: totalMb, ageStep, decoy: false }, log);
 const results = new Map<string, Measured[]>(contenders.map((c) => [c.name, []]));
 let version = '';
 for (let round = 0; round < runs; round++) {
@@ -293,4 +197,6 @@ console.log(
 console.log(table(['contender', 'out of stop zone', `under ${TARGET.toLocaleString('en-US')}`, 'finished', 'freeze/this (stop)', 'freeze/this (target)', 'attempts'], rows));
 for (const contender of contenders) console.log(`${contender.name}: ${results.get(contender.name)!.map((m) => m.note).join(' || ')}`);
 console.log(`\ngoal (out of the stop zone in ≤ ${GOAL_STOP}x, under the target in ≤ ${GOAL_TARGET}x of vacuumdb --freeze and of vacuumdb --min-xid-age): ${goalMet ? 'met' : 'NOT met'}`);
-process.exitCode = goalMet ? 0 : 1;
+
+const decoyMet = await benchDecoy({ layout: { tables: tableCount, mb: totalMb, ageStep }, jobs, runs: Math.max(runs, 3), pollMs: POLL_MS, log });
+process.exitCode = goalMet && decoyMet ? 0 : 1;

@@ -1,8 +1,5 @@
 import { DoctorError } from '../connect/doctor-error.js';
 import { VERSION } from '../version.js';
-import { CHECK_HELP, checkCommand } from './check-command.js';
-import { demoCommand } from './demo-command.js';
-import { freezeCommand } from './freeze-command.js';
 import { errorCode, oneLine, scrubSecrets } from './error-line.js';
 import type { CommandIO } from './io.js';
 
@@ -18,19 +15,24 @@ Commands:
   demo           start an embedded PostgreSQL, reproduce the incidents, diagnose them, clean up
   help           this text
 
-${CHECK_HELP.split('\n').slice(-1)[0]}`;
+Exit codes: 0 ok, 1 warning, 2 critical, 3 could not diagnose.`;
+
+/**
+ * Each command is loaded when it runs: start-up time is rescue time in the stop zone, and `freeze` need not
+ * load what `demo` or `check` use.
+ */
+const COMMANDS: Record<string, () => Promise<(argv: string[], io: CommandIO) => Promise<number>>> = {
+  check: async () => (await import('./check-command.js')).checkCommand,
+  demo: async () => (await import('./demo-command.js')).demoCommand,
+  freeze: async () => (await import('./freeze-command.js')).freezeCommand,
+};
 
 /** The CLI as a function: argv in, exit code out; errors become one line and exit 3, never a stack trace. */
 export async function runCli(argv: string[], io: CommandIO): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    if (command !== undefined && Object.hasOwn(COMMANDS, command)) return await (await COMMANDS[command]!())(rest, io);
     switch (command) {
-      case 'check':
-        return await checkCommand(rest, io);
-      case 'demo':
-        return await demoCommand(rest, io);
-      case 'freeze':
-        return await freezeCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

@@ -184,7 +184,8 @@ export function buildFreezePlan(inputs: PlanInputs, options: FreezePlanOptions, 
   const capping = holders[0];
   const reach = reachableAges(snapshot.databases ?? [], candidates, cannotFreeze, blockedBy, capping, inputs);
   // A relation whose database stays in its zone anyway (a holder caps it there) cannot take it out: it goes
-  // after those that can, so the databases that can leave a zone leave it first.
+  // after those that can, so the databases that can leave a zone leave it first. One a blocker locks would
+  // only wait for its lock_timeout: it goes last of all.
   const capped = (r: { database: string; tier: Zone }) => {
     const age = reach.get(r.database)?.age ?? 0;
     return r.tier === 'ok' ? age > inputs.targetXidAge : TIERS.indexOf(zoneOf(age, xidLimits)) <= TIERS.indexOf(r.tier);
@@ -196,6 +197,7 @@ export function buildFreezePlan(inputs: PlanInputs, options: FreezePlanOptions, 
   const small = (r: { pagesToScan: number }) => r.pagesToScan < SMALL_PAGES;
   candidates.sort(
     (a, b) =>
+      Number(blockedBy.has(`${a.database}/${a.oid}`)) - Number(blockedBy.has(`${b.database}/${b.oid}`)) ||
       TIERS.indexOf(a.tier) - TIERS.indexOf(b.tier) ||
       Number(capped(a)) - Number(capped(b)) ||
       Number(small(a)) - Number(small(b)) ||

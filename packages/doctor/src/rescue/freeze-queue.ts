@@ -17,8 +17,8 @@ const keyOf = (r: { database: string; oid: number }) => `${r.database}/${r.oid}`
  */
 export class FreezeQueue {
   private readonly pending: PlannedRelation[] = [];
+  /** Failed once on something that may pass; each goes back once the rest has been started. */
   private readonly retries: PlannedRelation[] = [];
-  private retried = false;
   /** Every relation ever added: one that arrives again (a later plan) is not frozen twice. */
   private readonly known = new Set<string>();
   private readonly sharedBusy = new Set<number>();
@@ -47,10 +47,7 @@ export class FreezeQueue {
    * small one elsewhere in the same zone: it costs less than a new session. Undefined: nothing may start now.
    */
   take(database: string | undefined, allowRetries: boolean): PlannedRelation | undefined {
-    if (this.pending.length === 0 && allowRetries && !this.retried && this.retries.length > 0) {
-      this.retried = true;
-      this.pending.push(...this.retries.splice(0));
-    }
+    if (this.pending.length === 0 && allowRetries) this.pending.push(...this.retries.splice(0));
     let index = this.pending.findIndex((r) => this.eligible(r));
     const head = this.pending[index];
     if (head && head.database !== database && head.pagesToScan < SMALL_PAGES) {
@@ -85,15 +82,18 @@ export class FreezeQueue {
   }
 
   /** Failed on something that may pass (a lock, a lost session): tried once more at the end. */
-  retryLater(relation: PlannedRelation): boolean {
-    if (this.retried) return false;
+  retryLater(relation: PlannedRelation): void {
     this.retries.push(relation);
-    return true;
   }
 
-  /** Nothing left to start, retries included. */
-  get empty(): boolean {
-    return this.pending.length === 0 && (this.retried || this.retries.length === 0);
+  /** Something was ever added. */
+  get hasWork(): boolean {
+    return this.known.size > 0;
+  }
+
+  /** Nothing left to start (retries included, when they are allowed). */
+  isEmpty(allowRetries: boolean): boolean {
+    return this.pending.length === 0 && (!allowRetries || this.retries.length === 0);
   }
 
   /** Everything not started, emptied out (the run ends). */

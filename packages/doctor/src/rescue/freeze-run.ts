@@ -1,3 +1,4 @@
+import type { Session } from '../connect/safe-session.js';
 import type { FreezePlan, PlannedRelation } from './freeze-plan.js';
 import { FreezeQueue } from './freeze-queue.js';
 import type { RunMonitor } from './run-monitor.js';
@@ -14,6 +15,8 @@ export interface FreezeWork {
   databases: readonly DatabaseAge[];
   /** No more work will come: the run stops once every database is under this target. */
   final: boolean;
+  /** Open rescue sessions the workers may take over (those that read this work). */
+  sessions?: readonly Session[];
 }
 
 /**
@@ -37,6 +40,8 @@ export class FreezeRun {
   final = false;
   retry: boolean;
   stopping?: 'target-reached' | 'cancelled';
+  /** Open rescue sessions no worker uses yet. */
+  readonly spareSessions: Session[] = [];
   pagesTotal = 0;
   pagesFinished = 0;
   private readonly startedAt = Date.now();
@@ -44,12 +49,31 @@ export class FreezeRun {
   private ages: readonly DatabaseAge[] = [];
   private readonly inStopZoneAtStart = new Set<string>();
 
+  private monitorSession?: Promise<RunMonitor>;
+  private markStarted: () => void = () => {};
+  /** Resolves once there is work (or the run ends without any). */
+  readonly started = new Promise<void>((resolve) => (this.markStarted = resolve));
+
   constructor(
     readonly options: FreezeRunOptions,
-    readonly monitor: Promise<RunMonitor>,
+    private readonly openMonitor: () => Promise<RunMonitor>,
   ) {
     this.workers = Array.from({ length: Math.max(1, options.jobs) }, (_, worker) => ({ worker }));
     this.retry = options.retry !== false;
+  }
+
+  /** The control session, opened on first use: before there is work it would only compete with reading it. */
+  get monitor(): Promise<RunMonitor> {
+    if (!this.monitorSession) {
+      this.monitorSession = this.openMonitor();
+      this.monitorSession.catch(() => {});
+    }
+    return this.monitorSession;
+  }
+
+  /** Whether the control session was ever opened (it then needs closing). */
+  get hasMonitor(): boolean {
+    return this.monitorSession !== undefined;
   }
 
   add(work: FreezeWork): void {
@@ -61,6 +85,7 @@ export class FreezeRun {
     this.target = work.target;
     this.limits = work.limits;
     this.final ||= work.final;
+    this.spareSessions.push(...(work.sessions ?? []));
     const added = this.queue.add(work.relations);
     this.pagesTotal += added.reduce((sum, r) => sum + r.pagesToScan, 0);
     this.emit({ type: 'work-added', relations: added, final: work.final, target: work.target });
@@ -111,6 +136,7 @@ export class FreezeRun {
 
   /** Wake every worker waiting for news (work added, a relation done, the run stopping). */
   pulse(): void {
+    if (this.final || this.pagesTotal > 0 || this.queue.hasWork) this.markStarted();
     for (const wake of this.waiters.splice(0)) wake();
   }
 
@@ -123,6 +149,12 @@ export class FreezeRun {
         resolve();
       });
     });
+  }
+
+  /** A spare session in `database`, taken out of the spares. */
+  takeSpare(database: string): Session | undefined {
+    const index = this.spareSessions.findIndex((s) => s.database === database && !s.broken);
+    return index < 0 ? undefined : this.spareSessions.splice(index, 1)[0];
   }
 
   /** The result once every worker is done. */

@@ -23,10 +23,7 @@ export interface FreezeRunHandle {
  * here needs a new XID.
  */
 export function startFreeze(conn: ConnOptions, options: FreezeRunOptions): FreezeRunHandle {
-  // Opened while the workers start: in the stop zone every millisecond before the first VACUUM counts.
-  const monitor = RunMonitor.open(conn, options.lockTimeoutMs);
-  monitor.catch(() => {});
-  const run = new FreezeRun(options, monitor);
+  const run = new FreezeRun(options, () => RunMonitor.open(conn, options.lockTimeoutMs));
   const onAbort = () => run.stop('cancelled');
   options.signal?.addEventListener('abort', onAbort);
   if (options.signal?.aborted) onAbort();
@@ -46,7 +43,7 @@ export function startFreeze(conn: ConnOptions, options: FreezeRunOptions): Freez
         ended.abort();
         options.signal?.removeEventListener('abort', onAbort);
         await control;
-        await lastLook(run);
+        await Promise.all([lastLook(run), ...run.spareSessions.splice(0).map((s) => s.close())]);
       }
       return run.settle();
     },
@@ -73,6 +70,7 @@ export function workOf(plan: FreezePlan): FreezeWork {
 
 /** The ages after the last VACUUM, then the control session is closed. */
 async function lastLook(run: FreezeRun): Promise<void> {
+  if (!run.hasMonitor) return;
   try {
     const monitor = await run.monitor;
     try {

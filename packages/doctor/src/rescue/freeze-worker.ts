@@ -46,7 +46,7 @@ async function nextRelation(run: FreezeRun, worker: number, database: string | u
     if (run.stopping) return undefined;
     const relation = run.queue.take(database, run.final && run.retry);
     if (relation) return relation;
-    if (run.final && run.queue.empty) return undefined;
+    if (run.final && run.queue.isEmpty(run.retry) && !(run.retry && run.workers.some((w) => w.relation))) return undefined;
     const taken = run.options.takeOverAutovacuum !== false ? run.queue.takeThrottled() : undefined;
     if (taken) {
       await (await run.monitor).cancel([taken.pid]);
@@ -63,7 +63,7 @@ async function sessionFor(run: FreezeRun, conn: ConnOptions, worker: number, rel
   if (session && session.database === relation.database && !session.broken) return session;
   await session?.close();
   try {
-    const opened = await openSession(conn, relation.database, rescueSessionOptions(run.options.lockTimeoutMs));
+    const opened = run.takeSpare(relation.database) ?? (await openSession(conn, relation.database, rescueSessionOptions(run.options.lockTimeoutMs)));
     run.workers[worker] = { worker, pid: opened.pid };
     return opened;
   } catch (error) {
@@ -116,9 +116,10 @@ function fail(run: FreezeRun, worker: number, relation: PlannedRelation, error: 
     return run.emit({ type: 'relation-skipped', worker, result: skipped });
   }
   const attempt = run.attempts.get(relation) ?? 1;
-  const willRetry = advice.retry && run.retry && attempt === 1 && run.queue.retryLater(relation);
+  const willRetry = advice.retry && run.retry && attempt === 1;
   const failed: FailedRelation = { relation, kind: advice.kind, code: error.code, message: error.message, context: error.where, nextStep: advice.nextStep, attempts: attempt };
   run.emit({ type: 'relation-failed', worker, result: failed, willRetry });
-  if (willRetry) run.attempts.set(relation, attempt + 1);
-  else run.result.failed.push(failed);
+  if (!willRetry) return void run.result.failed.push(failed);
+  run.attempts.set(relation, attempt + 1);
+  run.queue.retryLater(relation);
 }

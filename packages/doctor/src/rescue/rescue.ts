@@ -49,8 +49,9 @@ export interface RescueResult {
 export async function rescue(conn: ConnOptions, options: RescueOptions, hooks: RescueHooks = {}): Promise<RescueResult> {
   const emit = hooks.onEvent ?? (() => {});
   const run = startFreeze(conn, { jobs: options.jobs, lockTimeoutMs: options.lockTimeoutMs, takeOverAutovacuum: options.takeOverAutovacuum, pollMs: options.pollMs, signal: options.signal, onEvent: emit });
-  // Best effort: whatever it could not read, the full plan brings.
-  const early = readStopZoneWork(conn, options).then((work) => work && run.add(work), () => {});
+  // The stop zone first, before the full plan's reads compete with its VACUUMs. Best effort: whatever it could
+  // not read, the full plan brings.
+  await readStopZoneWork(conn, options).then((work) => work && run.add(work), () => {});
   try {
     let plan = await planFreeze(conn, options);
     emit({ type: 'plan', plan, replanned: false });
@@ -59,7 +60,6 @@ export async function rescue(conn: ConnOptions, options: RescueOptions, hooks: R
     if (options.releaseBlockers && releasable.length > 0) {
       if (!(await (hooks.confirm ?? (async () => true))(releasable))) {
         emit({ type: 'blockers-kept', blockers: releasable, declined: true });
-        await early;
         return { plan, result: await run.end({ retry: false }), declined: true };
       }
       release = await releaseBlockers(conn, plan.blockers, { lockTimeoutMs: options.lockTimeoutMs });
@@ -68,7 +68,6 @@ export async function rescue(conn: ConnOptions, options: RescueOptions, hooks: R
       plan = await planFreeze(conn, options);
       emit({ type: 'plan', plan, replanned: true });
     } else if (releasable.length > 0) emit({ type: 'blockers-kept', blockers: releasable, declined: false });
-    await early;
     run.add(workOf(plan));
     return { plan, release, result: await run.end(), declined: false };
   } catch (error) {

@@ -9,6 +9,8 @@ import type { Tick, WaitRow } from './run-monitor.js';
  */
 export async function controlLoop(run: FreezeRun, done: AbortSignal): Promise<void> {
   const pollMs = run.options.pollMs ?? 100;
+  // Nothing to watch before there is work; its control session would only compete with reading the work.
+  await Promise.race([run.started, new Promise((resolve) => done.addEventListener('abort', resolve, { once: true }))]);
   while (!done.aborted) {
     try {
       const monitor = await run.monitor;

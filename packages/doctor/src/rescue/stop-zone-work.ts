@@ -4,10 +4,11 @@ import type { Snapshot } from '../collect/snapshot.js';
 import { ageLimits } from '../checks/wraparound-limits.js';
 import type { ConnOptions } from '../connect/conn-options.js';
 import { forEachDatabase } from '../connect/each-database.js';
-import { DEFAULT_LIMITS, openSession } from '../connect/safe-session.js';
+import { openSession } from '../connect/safe-session.js';
 import { buildFreezePlan, type PlannedRelation } from './freeze-plan.js';
 import type { FreezeWork } from './freeze-run.js';
 import { locksDataset, relationsDataset, type LockRow, type RelationRow } from './plan-sql.js';
+import { rescueSessionOptions } from './rescue-session.js';
 
 const SETTINGS = ['autovacuum_freeze_max_age', 'vacuum_failsafe_age', 'autovacuum_multixact_freeze_max_age', 'vacuum_multixact_failsafe_age'];
 
@@ -30,8 +31,11 @@ interface Start {
  * the full plan (its VACUUM would only wait), and a database that keeps such a relation cannot leave the zone
  * by the others: its relations go last. Undefined when no database is in the stop zone.
  */
-export async function readStopZoneWork(conn: ConnOptions, options: { jobs: number; emergency: boolean }): Promise<FreezeWork | undefined> {
-  const entry = await openSession(conn, conn.database, DEFAULT_LIMITS);
+export async function readStopZoneWork(conn: ConnOptions, options: { jobs: number; emergency: boolean; lockTimeoutMs: number }): Promise<FreezeWork | undefined> {
+  // Rescue sessions from the start: the workers take them over, which saves a connection each.
+  const sessionOptions = rescueSessionOptions(options.lockTimeoutMs);
+  const entry = await openSession(conn, conn.database, sessionOptions);
+  let handedOver = false;
   try {
     const [start] = (await entry.query<Start>(START_SQL, [SETTINGS])) as [Start];
     const settings: SettingRow[] = start.settings.map((s) => ({ ...s, unit: null, source: 'default' }));
@@ -41,18 +45,22 @@ export async function readStopZoneWork(conn: ConnOptions, options: { jobs: numbe
     const stuck = start.databases.filter((d) => d.datallowconn && d.datconnlimit !== -2 && (d.xid_age >= xid.stop || d.mxid_age >= mxid.stop));
     if (stuck.length === 0 || start.version_num < 120000) return undefined;
 
+
     // Just under the stop limits: the relations past them.
     const params = [xid.stop - 1, mxid.stop - 1];
     const relations: Record<string, RelationRow[]> = {};
     const locks: Record<string, LockRow[]> = {};
-    await forEachDatabase(conn, stuck.map((d) => d.datname), { session: DEFAULT_LIMITS, entry, onSkip: () => {} }, async (session) => {
-      relations[session.database] = await session.query<RelationRow>(sqlFor(relationsDataset, start.version_num)!, params);
-      locks[session.database] = await session.query<LockRow>(sqlFor(locksDataset, start.version_num)!);
+    const sessions = await forEachDatabase(conn, stuck.map((d) => d.datname), { session: sessionOptions, entry, onSkip: () => {}, keepOpen: true }, async (session) => {
+      const [row] = await session.query<{ relations: RelationRow[] | null; locks: LockRow[] | null }>(relationsAndLocksSql(start.version_num), params);
+      relations[session.database] = row?.relations ?? [];
+      locks[session.database] = row?.locks ?? [];
     });
     const server = { version_num: start.version_num, version: start.version } as ServerRow;
     const snapshot: Snapshot = { server, settings, databases: start.databases, tables: {}, locks: {}, skipped: [] };
     const plan = buildFreezePlan({ snapshot, targetXidAge: params[0]!, targetMxidAge: params[1]!, relations, locks, skipped: [] }, options);
+    handedOver = true;
     return {
+      sessions: sessions.includes(entry) ? sessions : [...sessions, entry],
       relations: unheldFirst(plan.order, locks),
       target: plan.target,
       limits: plan.limits,
@@ -60,8 +68,14 @@ export async function readStopZoneWork(conn: ConnOptions, options: { jobs: numbe
       final: false,
     };
   } finally {
-    await entry.close();
+    if (!handedOver) await entry.close();
   }
+}
+
+/** The relations past the limits and the locks that would make their VACUUM wait, in one round trip. */
+function relationsAndLocksSql(versionNum: number): string {
+  return `SELECT (SELECT json_agg(r) FROM (${sqlFor(relationsDataset, versionNum)!}) r) AS relations,
+    (SELECT json_agg(l) FROM (${sqlFor(locksDataset, versionNum)!}) l) AS locks`;
 }
 
 /** Without the relations held by someone's lock, and with the other relations of their databases last. */

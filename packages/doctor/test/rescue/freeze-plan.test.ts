@@ -197,6 +197,24 @@ describe('planFreeze', () => {
     expect(plan.databases[0]!.heldBy).toBe(`prepared transaction 'tx'1' in database "shop", which locks "public"."orders"`);
   });
 
+  it('a database a holder keeps in the stop zone goes after one that can leave it, and the locked relation goes last of all', () => {
+    const heldTable = rel('held', STOP + 500, 50);
+    const prepared: PreparedRow = { gid: 'decoy', database: 'decoy', owner: 'app', xid: '555', xid_age: 1_000_000, seconds: 99, prepared: new Date(0), locks: [] };
+    const plan = planFreeze(
+      inputs({
+        // The decoy is older: by age alone its relations would go first.
+        databases: [db('decoy', STOP + 500), db('testdb', STOP + 100)],
+        relations: { decoy: [heldTable, rel('decoy_free', STOP + 400, 3000)], testdb: [rel('test_stop', STOP + 100, 3000), rel('test_young', 300_000_000, 10)] },
+        prepared: [prepared],
+        locks: { decoy: [{ oid: heldTable.oid, mode: 'ShareUpdateExclusiveLock', pid: null, gid: 'decoy', backend_type: null }] },
+      }),
+      OPTIONS,
+    );
+    expect(plan.order.map((r) => r.name)).toEqual(['test_stop', 'decoy_free', 'test_young', 'held']);
+    expect(plan.databases.find((d) => d.name === 'testdb')).toMatchObject({ leavesStopZone: true });
+    expect(plan.databases.find((d) => d.name === 'decoy')).toMatchObject({ leavesStopZone: false });
+  });
+
   it("autovacuum's own lock is noted but is no blocker: it is freezing the table already", () => {
     const busy = rel('busy', 900_000_000, 5);
     const plan = planFreeze(
