@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { resolveConnOptions } from '../packages/doctor/src/connect/conn-options.js';
-import { Cluster, labRoot, wraparoundTemplate, xidWraparound } from '../packages/doctor/src/lab/index.js';
+import { Cluster, labRoot, wraparoundTemplate, xidWraparound } from '@mvcc-doctor/lab';
 import { runFreeze } from '../packages/doctor/src/rescue/freeze-runner.js';
 import { makeFreezePlan } from '../packages/doctor/src/rescue/make-plan.js';
 import { freezeStopZoneFirst, withStopZoneFirst } from '../packages/doctor/src/rescue/stop-zone-first.js';
