@@ -7,7 +7,7 @@ export default defineConfig({
     // Real clusters: each file runs in its own process so a crash cannot leak a server into another file.
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
-    globalSetup: ['packages/doctor/test/global-setup.ts'],
+    globalSetup: ['packages/lab/test/global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 300_000,
     teardownTimeout: 60_000,

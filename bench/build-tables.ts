@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Cluster } from '../packages/doctor/src/lab/index.js';
+import type { Cluster } from '@mvcc-doctor/lab';
 
 /** How the bench database is filled. */
 export interface TableSet {

@@ -12,7 +12,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Cluster } from '../packages/doctor/src/lab/index.js';
+import { Cluster } from '@mvcc-doctor/lab';
 import { growTables } from './build-tables.js';
 import {
   CHECK_POSTGRES_ACTIONS,

@@ -5,7 +5,7 @@ import { runCli } from '../packages/doctor/src/cli/run-cli.js';
 import { CLUSTER_DATASETS } from '../packages/doctor/src/collect/cluster-datasets.js';
 import { DATABASE_DATASETS } from '../packages/doctor/src/collect/database-datasets.js';
 import { sqlFor } from '../packages/doctor/src/collect/dataset.js';
-import type { Cluster } from '../packages/doctor/src/lab/index.js';
+import type { Cluster } from '@mvcc-doctor/lab';
 import type { Report } from '../packages/doctor/src/report/report.js';
 
 /** One timed thing; `run` throws when the contender did not do its job (so a failure is never timed as fast). */

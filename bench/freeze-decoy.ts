@@ -9,7 +9,7 @@
  * "testdb": where the time goes.
  */
 import { spawnSync } from 'node:child_process';
-import { Cluster } from '../packages/doctor/src/lab/index.js';
+import { Cluster } from '@mvcc-doctor/lab';
 import { benchTemplate, CLI, quietAutovacuum, runProcess, STOP_AGE, VACUUMDB, watch, type BenchLayout, type Seen } from './freeze-lab.js';
 import { median, table } from './timing.js';
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { Cluster, labRoot, wraparoundTemplate, xidWraparound } from '../packages/doctor/src/lab/index.js';
+import { Cluster, labRoot, wraparoundTemplate, xidWraparound } from '@mvcc-doctor/lab';
 
 export const VACUUMDB = '/usr/lib/postgresql/15/bin/vacuumdb';
 export const STOP_AGE = 2 ** 31 - 1 - 3_000_000;

@@ -25,7 +25,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { quoteLiteral } from '../packages/pg/src/quote.js';
 import { resolveConnOptions } from '../packages/doctor/src/connect/conn-options.js';
-import { Cluster } from '../packages/doctor/src/lab/index.js';
+import { Cluster } from '@mvcc-doctor/lab';
 import { rescue } from '../packages/doctor/src/index.js';
 import { benchDecoy } from './freeze-decoy.js';
 import { benchTemplate, CLI, quietAutovacuum, runProcess, STOP_AGE, VACUUMDB, watch } from './freeze-lab.js';

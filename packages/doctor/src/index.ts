@@ -1,4 +1,4 @@
-/** mvcc-doctor's public API. The lab (throwaway clusters and fault scenarios) is at "mvcc-doctor/lab". */
+/** mvcc-doctor's public API. The lab (throwaway clusters and fault scenarios) is the private workspace package @mvcc-doctor/lab. */
 export { VERSION } from './version.js';
 export { diagnose, type DiagnoseOptions } from './diagnose.js';
 export { resolveConnOptions, type ConnOptions, type ConnInputs } from './connect/conn-options.js';

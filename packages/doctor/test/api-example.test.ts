@@ -3,9 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster } from '../src/lab/index.js';
-import { xidWraparound, type XidWraparoundFault } from '../src/lab/scenarios/xid-wraparound.js';
-import { wraparoundTemplate } from '../src/lab/wraparound-template.js';
+import { Cluster, wraparoundTemplate, xidWraparound, type XidWraparoundFault } from '@mvcc-doctor/lab';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const example = readFileSync(`${root}docs/examples/rescue.mjs`, 'utf8');

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { runDemo } from '../src/demo/run-demo.js';
 import { canReproduceWraparound } from '../src/demo/wraparound-incident.js';
-import { findLeftoverServers, labRoot } from '../src/lab/index.js';
+import { findLeftoverServers, labRoot } from '@mvcc-doctor/lab';
 
 it('demo reproduces the incident faults, diagnoses each, and leaves nothing behind', async () => {
   let out = '';

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Cluster } from 'mvcc-doctor/lab';
+import { Cluster } from '@mvcc-doctor/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from './helpers/pools.js';
 

@@ -1,4 +1,4 @@
-import { Cluster } from 'mvcc-doctor/lab';
+import { Cluster } from '@mvcc-doctor/lab';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTransaction, type RetryInfo, type TransactionClient } from '../src/index.js';

@@ -1,4 +1,4 @@
-import { Cluster } from 'mvcc-doctor/lab';
+import { Cluster } from '@mvcc-doctor/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configure, events, PoolStarvationError, startWatchdog, withTransaction } from '../src/index.js';
 import { barrier, makePool } from './helpers/pools.js';

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { Cluster } from 'mvcc-doctor/lab';
+import { Cluster } from '@mvcc-doctor/lab';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTag, registryHandler, withContext, withTransaction, type LeaseInfo } from '../src/index.js';

@@ -1,4 +1,4 @@
-import { Cluster } from 'mvcc-doctor/lab';
+import { Cluster } from '@mvcc-doctor/lab';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configure, events, withTransaction } from '../src/index.js';

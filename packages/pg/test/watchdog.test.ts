@@ -1,4 +1,4 @@
-import { Cluster } from 'mvcc-doctor/lab';
+import { Cluster } from '@mvcc-doctor/lab';
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { checkout, configure, events, startWatchdog, TransactionKilledError, withContext, withTransaction, type LeaseInfo } from '../src/index.js';

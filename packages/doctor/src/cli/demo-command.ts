@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { DoctorError } from '../connect/doctor-error.js';
-import { runDemo } from '../demo/run-demo.js';
 import type { CommandIO } from './io.js';
+import { loadDemo } from './load-demo.js';
 
 export const DEMO_HELP = `Usage: mvcc-doctor demo [--major N]
 
@@ -17,6 +17,7 @@ export async function demoCommand(argv: string[], io: CommandIO): Promise<number
   }
   const major = values.major === undefined ? undefined : Number(values.major);
   if (major !== undefined && !Number.isInteger(major)) throw new DoctorError('usage', `--major takes a PostgreSQL major version, not "${values.major}"`);
+  const { runDemo } = await loadDemo();
   await runDemo({ major, color: io.color, say: (text) => io.out(`${text}\n`) });
   return 0;
 }

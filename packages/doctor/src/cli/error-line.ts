@@ -1,17 +1,24 @@
 import { resolveConnOptions } from '../connect/conn-options.js';
 import { DoctorError } from '../connect/doctor-error.js';
-import { LabError } from '../lab/lab-error.js';
 
 /** The stable code of a failure, as the JSON error document names it. */
 export function errorCode(error: unknown): string {
-  if (error instanceof DoctorError || error instanceof LabError) return error.code;
+  if (error instanceof DoctorError || isLabError(error)) return error.code;
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS') ? 'usage' : 'internal';
 }
 
+/**
+ * The lab's errors (from the demo), known by shape: the published CLI does not ship the lab, so it cannot
+ * import its class.
+ */
+function isLabError(error: unknown): error is Error & { code: string } {
+  return error instanceof Error && error.name === 'LabError' && typeof (error as { code?: unknown }).code === 'string';
+}
+
 export function oneLine(error: unknown): string {
   if (error instanceof DoctorError) return error.line;
-  if (error instanceof LabError) return `lab: ${error.message.replace(/\s*\n\s*/g, ' ')}`;
+  if (isLabError(error)) return `lab: ${error.message.replace(/\s*\n\s*/g, ' ')}`;
   const e = error as { code?: string; message?: string };
   // node:util parseArgs: unknown or malformed flags. Its messages name the option, never its value.
   if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {

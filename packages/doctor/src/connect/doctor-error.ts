@@ -16,6 +16,8 @@ export type DoctorErrorCode =
   /** statement_timeout or lock_timeout ended a query. */
   | 'timeout'
   | 'server-error'
+  /** A part of mvcc-doctor that this installation lacks (the demo's lab is not published). */
+  | 'not-installed'
   | 'internal';
 
 /** What the code is called in the one-line message, so a reader knows the kind of failure at a glance. */
@@ -29,6 +31,7 @@ const KIND: Record<DoctorErrorCode, string> = {
   unavailable: 'server unavailable',
   timeout: 'timeout',
   'server-error': 'server error',
+  'not-installed': 'not installed',
   internal: 'internal error',
 };
 

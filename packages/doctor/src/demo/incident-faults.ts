@@ -1,12 +1,4 @@
-import type { Cluster } from '../lab/cluster.js';
-import { deadButNotRemovable, vacuumVerbose } from '../lab/evidence.js';
-import { autovacuumDisabled } from '../lab/scenarios/autovacuum-disabled.js';
-import { deadlock } from '../lab/scenarios/deadlock.js';
-import type { Fault } from '../lab/scenarios/fault.js';
-import { idleInTransaction } from '../lab/scenarios/idle-in-transaction.js';
-import { lockQueue } from '../lab/scenarios/lock-queue.js';
-import { orphanedPreparedTransaction } from '../lab/scenarios/orphaned-prepared-transaction.js';
-import { replicationSlots } from '../lab/scenarios/replication-slots.js';
+import { type Cluster, deadButNotRemovable, vacuumVerbose, autovacuumDisabled, deadlocks, type Fault, idleInTransaction, lockBlocking, preparedTransaction, replicationSlot } from '@mvcc-doctor/lab';
 
 /**
  * The faults of the source documents, made for real on one cluster, each described in one line.
@@ -15,11 +7,11 @@ import { replicationSlots } from '../lab/scenarios/replication-slots.js';
  */
 export async function reproduceIncidentFaults(cluster: Cluster, say: (line: string) => void): Promise<Fault[]> {
   const faults: Fault[] = [];
-  const slot = await replicationSlots(cluster, { physical: false, deadRows: 10 });
+  const slot = await replicationSlot(cluster, { physical: false, deadRows: 10 });
   faults.push(slot);
   say(`an abandoned logical replication slot "${slot.logical?.name}" holding catalog_xmin ${slot.logical?.catalogXmin}`);
 
-  const dl = await deadlock(cluster);
+  const dl = await deadlocks(cluster);
   faults.push(dl);
   say(`a deadlock: pid ${dl.victim.pid} got SQLSTATE ${dl.error.code} "${dl.error.message}", pid ${dl.survivor.pid} went on`);
 
@@ -27,7 +19,7 @@ export async function reproduceIncidentFaults(cluster: Cluster, say: (line: stri
   faults.push(av);
   say(`table ${av.table} with autovacuum disabled: ${av.deadTuples.toLocaleString('en-US')} dead tuples, trigger ${Math.round(av.threshold).toLocaleString('en-US')}`);
 
-  const prepared = await orphanedPreparedTransaction(cluster, { deadRows: 200 });
+  const prepared = await preparedTransaction(cluster, { deadRows: 200 });
   faults.push(prepared);
   say(`an orphaned prepared ("in-doubt") transaction '${prepared.gid}' holding XID ${prepared.xid} and its locks; its session is gone`);
 
@@ -36,7 +28,7 @@ export async function reproduceIncidentFaults(cluster: Cluster, say: (line: stri
   const kept = deadButNotRemovable(await vacuumVerbose(cluster, idle.table));
   say(`a leaked transaction: pid ${idle.pid} (orders-api) idle in transaction; VACUUM of ${idle.table} left ${kept.toLocaleString('en-US')} dead rows "not yet removable"`);
 
-  const queue = await lockQueue(cluster, { readers: 3, applicationName: 'report-job' });
+  const queue = await lockBlocking(cluster, { readers: 3, applicationName: 'report-job' });
   faults.push(queue);
   say(`a lock queue: ALTER TABLE (pid ${queue.alterPid}) waits behind idle pid ${queue.holderPid}; readers ${queue.readerPids.join(', ')} queue behind the ALTER`);
   return faults;

@@ -1,8 +1,7 @@
 import type { Thresholds } from '../checks/thresholds.js';
 import { resolveConnOptions } from '../connect/conn-options.js';
 import { diagnose } from '../diagnose.js';
-import { Cluster } from '../lab/cluster.js';
-import type { Fault } from '../lab/scenarios/fault.js';
+import { Cluster, type Fault } from '@mvcc-doctor/lab';
 import { renderTerminal } from '../report/terminal.js';
 import { rescue } from '../rescue/rescue.js';
 import { renderRunSummary } from '../rescue/run-text.js';

@@ -1,10 +1,6 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Cluster } from '../lab/cluster.js';
-import { findInstallation } from '../lab/installations.js';
-import { labRoot } from '../lab/lab-root.js';
-import { xidWraparound, type XidWraparoundFault } from '../lab/scenarios/xid-wraparound.js';
-import { wraparoundTemplate } from '../lab/wraparound-template.js';
+import { Cluster, findInstallation, labRoot, xidWraparound, type XidWraparoundFault, wraparoundTemplate } from '@mvcc-doctor/lab';
 
 export interface WraparoundIncident {
   cluster: Cluster;

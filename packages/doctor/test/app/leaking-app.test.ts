@@ -3,8 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConnOptions } from '../../src/connect/conn-options.js';
 import { diagnose } from '../../src/diagnose.js';
-import { Cluster } from '../../src/lab/index.js';
-import { waitFor } from '../../src/lab/evidence.js';
+import { Cluster, waitFor } from '@mvcc-doctor/lab';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const viteNode = `${root}node_modules/vite-node/vite-node.mjs`;

@@ -1,10 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster } from '../../src/lab/index.js';
-import { deadButNotRemovable } from '../../src/lab/evidence.js';
-import { idleInTransaction } from '../../src/lab/scenarios/idle-in-transaction.js';
-import { longRunningStatement } from '../../src/lab/scenarios/long-running-statement.js';
-import { orphanedPreparedTransaction } from '../../src/lab/scenarios/orphaned-prepared-transaction.js';
-import { replicationSlots } from '../../src/lab/scenarios/replication-slots.js';
+import { Cluster, deadButNotRemovable, idleInTransaction, longTransaction, preparedTransaction, replicationSlot } from '@mvcc-doctor/lab';
 import { check, findingsOf, statsShow, vacuumCounted } from './run-check.js';
 
 const ALL_ZERO = { idleInTransactionSeconds: 0, longTransactionSeconds: 0, preparedTransactionSeconds: 0, horizonXids: 0, horizonSeconds: 0, slotXids: 0 };
@@ -101,7 +96,7 @@ describe.each([18, 14])('horizon checks on PostgreSQL %i', (major) => {
   });
 
   it('long-transaction: a running statement pinning the horizon, not reported as idle', async () => {
-    const fault = await longRunningStatement(cluster, { deadRows: 300, applicationName: 'nightly-report' });
+    const fault = await longTransaction(cluster, { deadRows: 300, applicationName: 'nightly-report' });
     try {
       const report = await check(cluster, { thresholds: { longTransactionSeconds: 0, idleInTransactionSeconds: 0 } });
       expect(findingsOf(report, 'idle-in-transaction')).toEqual([]);
@@ -121,7 +116,7 @@ describe.each([18, 14])('horizon checks on PostgreSQL %i', (major) => {
   });
 
   it('prepared-transaction: subject is database and gid; the fix runs ROLLBACK PREPARED in the owning database', async () => {
-    const fault = await orphanedPreparedTransaction(cluster, { database: 'shop', deadRows: 200 });
+    const fault = await preparedTransaction(cluster, { database: 'shop', deadRows: 200 });
     try {
       expect(findingsOf(await check(cluster), 'prepared-transaction')).toEqual([]); // seconds old, production threshold 60 s
       const report = await check(cluster, { thresholds: { preparedTransactionSeconds: 0 } });
@@ -151,7 +146,7 @@ describe.each([18, 14])('horizon checks on PostgreSQL %i', (major) => {
   });
 
   it('replication-slot: an inactive logical slot (catalog_xmin) and an inactive physical slot (xmin), at default thresholds', async () => {
-    const fault = await replicationSlots(cluster, { deadRows: 100 });
+    const fault = await replicationSlot(cluster, { deadRows: 100 });
     try {
       const findings = findingsOf(await check(cluster), 'replication-slot');
       expect(findings).toHaveLength(2);

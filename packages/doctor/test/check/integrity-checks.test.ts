@@ -1,16 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster } from '../../src/lab/index.js';
-import { waitFor } from '../../src/lab/evidence.js';
-import { corruptedPage, type CorruptedPageFault } from '../../src/lab/scenarios/corrupted-page.js';
+import { Cluster, waitFor, checksumFailures, type ChecksumFailuresFault } from '@mvcc-doctor/lab';
 import { check, findingsOf } from './run-check.js';
 
 describe('checksum-failures on PostgreSQL 18 with data checksums', () => {
   let cluster: Cluster;
-  let fault: CorruptedPageFault;
+  let fault: ChecksumFailuresFault;
   beforeAll(async () => {
     cluster = await Cluster.create({ checksums: true, label: 'integrity' });
     await cluster.sql('CREATE DATABASE shop');
-    fault = await corruptedPage(cluster, { database: 'shop' });
+    fault = await checksumFailures(cluster, { database: 'shop' });
   });
   afterAll(() => cluster?.destroy());
 

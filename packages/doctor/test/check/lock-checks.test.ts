@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster } from '../../src/lab/index.js';
-import { waitFor } from '../../src/lab/evidence.js';
-import { deadlock } from '../../src/lab/scenarios/deadlock.js';
-import { lockQueue } from '../../src/lab/scenarios/lock-queue.js';
+import { Cluster, waitFor, deadlocks, lockBlocking } from '@mvcc-doctor/lab';
 import { check, findingsOf } from './run-check.js';
 
 describe.each([18, 14])('lock checks on PostgreSQL %i', (major) => {
@@ -20,7 +17,7 @@ describe.each([18, 14])('lock checks on PostgreSQL %i', (major) => {
   });
 
   it('lock-blocking: the queue behind a waiting ALTER TABLE, rooted at the idle holder, critical at default thresholds', async () => {
-    const fault = await lockQueue(cluster, { readers: 3, applicationName: 'billing-worker' });
+    const fault = await lockBlocking(cluster, { readers: 3, applicationName: 'billing-worker' });
     try {
       const report = await check(cluster);
       const [finding, ...more] = findingsOf(report, 'lock-blocking');
@@ -57,7 +54,7 @@ describe.each([18, 14])('lock checks on PostgreSQL %i', (major) => {
   });
 
   it('deadlocks: counted per database, only where they happened', async () => {
-    const fault = await deadlock(cluster, { database: 'shop' });
+    const fault = await deadlocks(cluster, { database: 'shop' });
     try {
       // PG 14 sends the counter to the statistics collector when the victim next goes idle: wait for it.
       await waitFor(async () => {

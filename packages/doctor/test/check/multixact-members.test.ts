@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConnOptions } from '../../src/connect/conn-options.js';
 import { diagnose } from '../../src/diagnose.js';
-import { Cluster, serverUser } from '../../src/lab/index.js';
+import { Cluster, serverUser } from '@mvcc-doctor/lab';
 
 const hasResetwal = existsSync('/usr/lib/postgresql/15/bin/pg_resetwal');
 

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/checks/finding.js';
-import { clustersInZones, type Cluster, type ZoneClusters } from '../../src/lab/index.js';
-import { mxidWraparound, type MxidWraparoundFault, type MxidZone } from '../../src/lab/scenarios/mxid-wraparound.js';
+import { clustersInZones, type Cluster, type ZoneClusters, mxidWraparound, type MxidWraparoundFault, type MxidZone } from '@mvcc-doctor/lab';
 import type { Report } from '../../src/report/report.js';
 import { check, cli, findingsOf } from './run-check.js';
 

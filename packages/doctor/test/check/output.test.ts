@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/checks/finding.js';
-import { Cluster } from '../../src/lab/index.js';
-import { idleInTransaction } from '../../src/lab/scenarios/idle-in-transaction.js';
-import { lockQueue } from '../../src/lab/scenarios/lock-queue.js';
+import { Cluster, idleInTransaction, lockBlocking } from '@mvcc-doctor/lab';
 import type { Report } from '../../src/report/report.js';
 import { cli, vacuumCounted } from './run-check.js';
 
@@ -69,7 +67,7 @@ describe('check output and exit codes (PostgreSQL 18)', () => {
   });
 
   it('a critical finding: exit 2, in JSON, Markdown and terminal alike', async () => {
-    const fault = await lockQueue(cluster, { readers: 2 });
+    const fault = await lockBlocking(cluster, { readers: 2 });
     try {
       const json = await cli(['check', cluster.connectionString(), '--json', '--sample', '0']);
       expect(json.code).toBe(2);

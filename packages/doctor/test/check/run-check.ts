@@ -3,8 +3,7 @@ import type { CommandIO } from '../../src/cli/io.js';
 import { runCli } from '../../src/cli/run-cli.js';
 import { resolveConnOptions } from '../../src/connect/conn-options.js';
 import { diagnose, type DiagnoseOptions } from '../../src/diagnose.js';
-import type { Cluster } from '../../src/lab/index.js';
-import { vacuumVerbose, waitFor } from '../../src/lab/evidence.js';
+import { type Cluster, vacuumVerbose, waitFor } from '@mvcc-doctor/lab';
 import type { Report } from '../../src/report/report.js';
 
 /** `mvcc-doctor check` as the library runs it, against a lab cluster, without the XID sample unless asked. */

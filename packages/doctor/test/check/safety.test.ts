@@ -2,11 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECKS } from '../../src/checks/registry.js';
 import { resolveConnOptions } from '../../src/connect/conn-options.js';
 import { APPLICATION_NAME, openSession } from '../../src/connect/safe-session.js';
-import { Cluster } from '../../src/lab/index.js';
-import { waitFor } from '../../src/lab/evidence.js';
-import { idleInTransaction } from '../../src/lab/scenarios/idle-in-transaction.js';
-import { lockQueue } from '../../src/lab/scenarios/lock-queue.js';
-import { orphanedPreparedTransaction } from '../../src/lab/scenarios/orphaned-prepared-transaction.js';
+import { Cluster, waitFor, idleInTransaction, lockBlocking, preparedTransaction } from '@mvcc-doctor/lab';
 import type { Report } from '../../src/report/report.js';
 import { check, findingsOf } from './run-check.js';
 
@@ -88,7 +84,7 @@ describe('check is safe to run during an incident (PostgreSQL 18)', () => {
   });
 
   it('works while an ALTER TABLE waits for AccessExclusiveLock: fast, and never waits in the lock queue itself', async () => {
-    const fault = await lockQueue(cluster, { readers: 3 });
+    const fault = await lockBlocking(cluster, { readers: 3 });
     try {
       const started = Date.now();
       const { result: report, seen } = await watchDoctor(cluster, () => check(cluster));
@@ -134,7 +130,7 @@ describe('check is safe to run during an incident (PostgreSQL 18)', () => {
 
     it('pg_monitor: sees what a superuser sees; only the superuser-only dataset is skipped, naming the privilege', async () => {
       const idle = await idleInTransaction(cluster, { deadRows: 10 });
-      const prepared = await orphanedPreparedTransaction(cluster, { database: 'shop', deadRows: 10 });
+      const prepared = await preparedTransaction(cluster, { database: 'shop', deadRows: 10 });
       try {
         const thresholds = { idleInTransactionSeconds: 0, preparedTransactionSeconds: 0 };
         const [asMonitor, asSuperuser] = await Promise.all([check(cluster, { user: 'mon', thresholds }), check(cluster, { thresholds })]);
@@ -152,7 +148,7 @@ describe('check is safe to run during an incident (PostgreSQL 18)', () => {
 
     it('no pg_monitor: activity-based checks are skipped with the GRANT to run; the exit code still reflects the rest', async () => {
       const idle = await idleInTransaction(cluster, { deadRows: 10 });
-      const prepared = await orphanedPreparedTransaction(cluster, { deadRows: 10 });
+      const prepared = await preparedTransaction(cluster, { deadRows: 10 });
       try {
         const report = await check(cluster, { user: 'plain', thresholds: { idleInTransactionSeconds: 0, preparedTransactionSeconds: 0 } });
         expect(report.server).toMatchObject({ role: 'plain', superuser: false });

@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster } from '../../src/lab/index.js';
-import { waitFor } from '../../src/lab/evidence.js';
-import { standbyFeedback } from '../../src/lab/scenarios/standby-feedback.js';
-import { startStandby, type Standby } from '../../src/lab/standby.js';
+import { Cluster, waitFor, standbyFeedback, startStandby, type Standby } from '@mvcc-doctor/lab';
 import { check, findingsOf } from './run-check.js';
 
 describe('standby-feedback, and check on a hot standby (PostgreSQL 15 primary + streaming standby)', () => {

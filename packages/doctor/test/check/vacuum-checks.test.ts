@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster } from '../../src/lab/index.js';
-import { waitFor } from '../../src/lab/evidence.js';
-import { autovacuumDisabled } from '../../src/lab/scenarios/autovacuum-disabled.js';
+import { Cluster, waitFor, autovacuumDisabled } from '@mvcc-doctor/lab';
 import { check, findingsOf, statsShow } from './run-check.js';
 
 /** Until `pid` waits with this wait_event_type, as pg_stat_activity shows it. */

@@ -1,10 +1,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/checks/finding.js';
-import { Cluster, clustersInZones, type ZoneClusters } from '../../src/lab/index.js';
-import { waitFor } from '../../src/lab/evidence.js';
-import { STOP_MARGIN } from '../../src/lab/reset-wal.js';
-import { xidWraparound, type XidWraparoundFault, type XidZone } from '../../src/lab/scenarios/xid-wraparound.js';
+import { Cluster, clustersInZones, type ZoneClusters, waitFor, STOP_MARGIN, xidWraparound, type XidWraparoundFault, type XidZone } from '@mvcc-doctor/lab';
 import type { Report } from '../../src/report/report.js';
 import { check, cli, findingsOf } from './run-check.js';
 

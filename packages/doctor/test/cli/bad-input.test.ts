@@ -6,9 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../../src/lab/evidence.js';
-import { Cluster } from '../../src/lab/index.js';
-import { freePort } from '../../src/lab/free-port.js';
+import { waitFor, Cluster, freePort } from '@mvcc-doctor/lab';
 import type { Report } from '../../src/report/report.js';
 import { cli } from '../check/run-check.js';
 

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.js';
-import { freePort } from '../../src/lab/free-port.js';
+import { freePort } from '@mvcc-doctor/lab';
 
 async function run(argv: string[]) {
   let stdout = '';

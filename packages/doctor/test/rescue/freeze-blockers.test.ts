@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freezeCommand } from '../../src/cli/freeze-command.js';
 import type { CommandIO } from '../../src/cli/io.js';
-import { Cluster } from '../../src/lab/index.js';
+import { Cluster } from '@mvcc-doctor/lab';
 import type { ReleaseResult } from '../../src/rescue/blocker-release.js';
 import type { FreezePlan } from '../../src/rescue/freeze-plan.js';
 import type { FreezeRunResult } from '../../src/rescue/run-types.js';

@@ -2,8 +2,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freezeCommand } from '../../src/cli/freeze-command.js';
 import type { CommandIO } from '../../src/cli/io.js';
-import { Cluster } from '../../src/lab/index.js';
-import { waitFor } from '../../src/lab/evidence.js';
+import { Cluster, waitFor } from '@mvcc-doctor/lab';
 import type { FreezeRunResult } from '../../src/rescue/run-types.js';
 import { cli } from './helpers.js';
 

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, listInstallations } from '../../src/lab/index.js';
-import { corruptedPage, type CorruptedPageFault } from '../../src/lab/scenarios/corrupted-page.js';
+import { Cluster, listInstallations, checksumFailures, type ChecksumFailuresFault } from '@mvcc-doctor/lab';
 import type { FreezePlan } from '../../src/rescue/freeze-plan.js';
 import type { FreezeRunResult } from '../../src/rescue/run-types.js';
 import { cli, tableAge } from './helpers.js';
@@ -10,7 +9,7 @@ const majors = [18, 15].filter((major) => listInstallations().some((i) => i.majo
 
 describe.each(majors)('freeze: a table with a corrupted page fails alone (PostgreSQL %i, checksums)', (major) => {
   let cluster: Cluster;
-  let fault: CorruptedPageFault;
+  let fault: ChecksumFailuresFault;
 
   beforeAll(async () => {
     cluster = await Cluster.create({ major, checksums: true, autovacuum: false, label: `freeze-corrupt-${major}` });
@@ -18,7 +17,7 @@ describe.each(majors)('freeze: a table with a corrupted page fails alone (Postgr
       await cluster.sql(`CREATE TABLE ${table} (id int PRIMARY KEY, payload text)`);
       await cluster.sql(`INSERT INTO ${table} SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 3000) g`);
     }
-    fault = await corruptedPage(cluster);
+    fault = await checksumFailures(cluster);
   });
   afterAll(async () => {
     await cluster?.destroy();

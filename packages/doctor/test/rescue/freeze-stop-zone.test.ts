@@ -1,8 +1,6 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster } from '../../src/lab/index.js';
-import { xidWraparound, type XidWraparoundFault } from '../../src/lab/scenarios/xid-wraparound.js';
-import { wraparoundTemplate } from '../../src/lab/wraparound-template.js';
+import { Cluster, xidWraparound, type XidWraparoundFault, wraparoundTemplate } from '@mvcc-doctor/lab';
 import type { FreezePlan } from '../../src/rescue/freeze-plan.js';
 import type { FreezeRunResult } from '../../src/rescue/run-types.js';
 import type { ReleaseResult } from '../../src/rescue/blocker-release.js';

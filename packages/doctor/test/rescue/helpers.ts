@@ -1,4 +1,4 @@
-import type { Cluster } from '../../src/lab/index.js';
+import type { Cluster } from '@mvcc-doctor/lab';
 import { runCli } from '../../src/cli/run-cli.js';
 import type { CommandIO } from '../../src/cli/io.js';
 

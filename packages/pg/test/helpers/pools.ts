@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Cluster } from 'mvcc-doctor/lab';
+import type { Cluster } from '@mvcc-doctor/lab';
 import type { PoolClientLike, PoolLike } from '../../src/index.js';
 
 /** A real pg.Pool on the cluster; idle-client errors (from terminated backends) are expected in these tests. */

@@ -2,7 +2,7 @@ import type { Cluster } from '../cluster.js';
 import { waitFor } from '../evidence.js';
 import { endQuietly, once, uniqueName, type Fault } from './fault.js';
 
-export interface LongRunningStatementOptions {
+export interface LongTransactionOptions {
   database?: string;
   /** application_name of the session running the statement, as an app would set it. */
   applicationName?: string;
@@ -17,7 +17,7 @@ export interface LongRunningStatementOptions {
   deadRows?: number;
 }
 
-export interface LongRunningStatementFault extends Fault {
+export interface LongTransactionFault extends Fault {
   database: string;
   /** Backend pid of the session running the statement. */
   pid: number;
@@ -37,7 +37,7 @@ export interface LongRunningStatementFault extends Fault {
  * query). Its snapshot holds the xmin horizon while another session deletes rows, so VACUUM reports them
  * "dead but not yet removable" even though no transaction sits idle.
  */
-export async function longRunningStatement(cluster: Cluster, options: LongRunningStatementOptions = {}): Promise<LongRunningStatementFault> {
+export async function longTransaction(cluster: Cluster, options: LongTransactionOptions = {}): Promise<LongTransactionFault> {
   const database = options.database ?? 'postgres';
   const deadRows = options.deadRows ?? 1000;
   const seconds = options.seconds ?? 3600;
@@ -46,7 +46,7 @@ export async function longRunningStatement(cluster: Cluster, options: LongRunnin
   await cluster.sql(`CREATE TABLE ${table} (id int PRIMARY KEY, payload text); ALTER TABLE ${table} SET (autovacuum_enabled = off)`, [], database);
   await cluster.sql(`INSERT INTO ${table} SELECT g, repeat('x', 100) FROM generate_series(1, $1) g`, [deadRows * 2], database);
 
-  const session = await cluster.connect(database, options.applicationName ?? 'lab-long-running-statement');
+  const session = await cluster.connect(database, options.applicationName ?? 'lab-long-transaction');
   const { rows: pidRows } = await session.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
   const pid = pidRows[0]!.pid;
   if (pin === 'xid') {

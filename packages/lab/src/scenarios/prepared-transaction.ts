@@ -13,7 +13,7 @@ export type TableLockMode =
   | 'EXCLUSIVE'
   | 'ACCESS EXCLUSIVE';
 
-export interface OrphanedPreparedTransactionOptions {
+export interface PreparedTransactionOptions {
   database?: string;
   /** Global transaction identifier; a unique one when absent. */
   gid?: string;
@@ -36,7 +36,7 @@ export interface PreparedLock {
   mode: string;
 }
 
-export interface OrphanedPreparedTransactionFault extends Fault {
+export interface PreparedTransactionFault extends Fault {
   gid: string;
   /** The database it was prepared in: only there can it be committed or rolled back. */
   database: string;
@@ -60,10 +60,10 @@ export interface OrphanedPreparedTransactionFault extends Fault {
  * PREPARE TRANSACTION has disconnected, so no backend shows it, yet it keeps its locks and its XID holds back
  * the xmin horizon of its database — the "in-doubt" transaction of the incident that blocked freezing.
  */
-export async function orphanedPreparedTransaction(
+export async function preparedTransaction(
   cluster: Cluster,
-  options: OrphanedPreparedTransactionOptions = {},
-): Promise<OrphanedPreparedTransactionFault> {
+  options: PreparedTransactionOptions = {},
+): Promise<PreparedTransactionFault> {
   const database = options.database ?? 'postgres';
   const gid = options.gid ?? uniqueName('lab_in_doubt');
   const deadRows = options.deadRows ?? 1000;

@@ -3,7 +3,7 @@ import type { Cluster } from '../cluster.js';
 import { waitFor } from '../evidence.js';
 import { endQuietly, once, uniqueName, type Fault } from './fault.js';
 
-export interface LockQueueOptions {
+export interface LockBlockingOptions {
   database?: string;
   /** How many plain SELECTs queue up behind the ALTER TABLE. Default 3. */
   readers?: number;
@@ -11,7 +11,7 @@ export interface LockQueueOptions {
   applicationName?: string;
 }
 
-export interface LockQueueFault extends Fault {
+export interface LockBlockingFault extends Fault {
   database: string;
   /** Quoted, schema-qualified table the queue forms on. */
   table: string;
@@ -32,7 +32,7 @@ export interface LockQueueFault extends Fault {
  * `ALTER TABLE … ADD COLUMN` queues for AccessExclusiveLock behind it, and every later reader queues behind
  * the ALTER — one idle session and one harmless migration stop all traffic to the table.
  */
-export async function lockQueue(cluster: Cluster, options: LockQueueOptions = {}): Promise<LockQueueFault> {
+export async function lockBlocking(cluster: Cluster, options: LockBlockingOptions = {}): Promise<LockBlockingFault> {
   const database = options.database ?? 'postgres';
   const readerCount = options.readers ?? 3;
   const name = uniqueName('lab_lockq');

@@ -3,7 +3,7 @@ import type { Cluster } from '../cluster.js';
 import { waitFor } from '../evidence.js';
 import { endQuietly, once, uniqueName, type Fault } from './fault.js';
 
-export interface ReplicationSlotsOptions {
+export interface ReplicationSlotOptions {
   /** Database of the logical slot and of the table with dead rows. Default "postgres". */
   database?: string;
   /** Make an unconsumed logical slot (catalog_xmin). Default true. Needs wal_level=logical. */
@@ -30,7 +30,7 @@ export interface SlotState {
   restartLsn: string;
 }
 
-export interface ReplicationSlotsFault extends Fault {
+export interface ReplicationSlotFault extends Fault {
   database: string;
   logical: SlotState | null;
   physical: SlotState | null;
@@ -47,7 +47,7 @@ export interface ReplicationSlotsFault extends Fault {
  * Creating a logical slot waits for every transaction running at that moment to finish: make this fault
  * before faults that leave transactions open on the same cluster.
  */
-export async function replicationSlots(cluster: Cluster, options: ReplicationSlotsOptions = {}): Promise<ReplicationSlotsFault> {
+export async function replicationSlot(cluster: Cluster, options: ReplicationSlotOptions = {}): Promise<ReplicationSlotFault> {
   const database = options.database ?? 'postgres';
   const deadRows = options.deadRows ?? 1000;
   const table = `public.${uniqueName('lab_slot')}`;

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LAB_ROOT_ENV, findLeftoverServers, serverUser, sweepLab } from '../src/lab/index.js';
+import { LAB_ROOT_ENV, findLeftoverServers, serverUser, sweepLab } from '../src/index.js';
 
 /**
  * One lab root per test run: every cluster of the run lives under it, so teardown can prove that no

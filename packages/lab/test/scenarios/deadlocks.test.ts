@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, type ClusterOptions } from '../../src/lab/index.js';
-import { waitFor } from '../../src/lab/evidence.js';
-import { deadlock, type DeadlockFault } from '../../src/lab/scenarios/deadlock.js';
+import { Cluster, type ClusterOptions } from '../../src/index.js';
+import { waitFor } from '../../src/evidence.js';
+import { deadlocks, type DeadlocksFault } from '../../src/scenarios/deadlocks.js';
 
 // 18 also writes jsonlog (through the logging collector); 14 has none, so it gets a pgBadger-style prefix instead.
 const setups: [number, ClusterOptions][] = [
@@ -14,7 +14,7 @@ const setups: [number, ClusterOptions][] = [
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The two "waits for" lines of a deadlock report, victim first (the process that found the cycle reports it). */
-function waitsFor(fault: DeadlockFault): string {
+function waitsFor(fault: DeadlocksFault): string {
   const { victim, survivor } = fault;
   return (
     `Process ${victim.pid} waits for ShareLock on transaction ${survivor.xid}; blocked by process ${survivor.pid}.\n` +
@@ -24,15 +24,15 @@ function waitsFor(fault: DeadlockFault): string {
 
 describe.each(setups)('scenario: deadlock between two sessions, PostgreSQL %i', (_major, options) => {
   let cluster: Cluster;
-  let fault: DeadlockFault;
+  let fault: DeadlocksFault;
   let deadlocksBefore: number;
-  const deadlocks = async () =>
+  const deadlockCount = async () =>
     (await cluster.sql<{ n: number }>(`SELECT deadlocks::int AS n FROM pg_stat_database WHERE datname = 'postgres'`)).rows[0]!.n;
 
   beforeAll(async () => {
     cluster = await Cluster.create({ ...options, label: 'deadlock' });
-    deadlocksBefore = await deadlocks();
-    fault = await deadlock(cluster);
+    deadlocksBefore = await deadlockCount();
+    fault = await deadlocks(cluster);
   });
   afterAll(async () => {
     await fault?.release();
@@ -55,8 +55,8 @@ describe.each(setups)('scenario: deadlock between two sessions, PostgreSQL %i', 
   });
 
   it('pg_stat_database.deadlocks went up by exactly one', async () => {
-    await waitFor(async () => (await deadlocks()) > deadlocksBefore, 'the deadlock to reach pg_stat_database', 5000);
-    expect(await deadlocks()).toBe(deadlocksBefore + 1);
+    await waitFor(async () => (await deadlockCount()) > deadlocksBefore, 'the deadlock to reach pg_stat_database', 5000);
+    expect(await deadlockCount()).toBe(deadlocksBefore + 1);
   });
 
   it('the server log has the full report: the cycle, then each process with its query', async () => {

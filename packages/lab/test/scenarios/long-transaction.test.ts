@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster } from '../../src/lab/index.js';
-import { deadButNotRemovable, vacuumVerbose, waitFor } from '../../src/lab/evidence.js';
-import { longRunningStatement } from '../../src/lab/scenarios/long-running-statement.js';
+import { Cluster } from '../../src/index.js';
+import { deadButNotRemovable, vacuumVerbose, waitFor } from '../../src/evidence.js';
+import { longTransaction } from '../../src/scenarios/long-transaction.js';
 
 describe.each([18, 14])('scenario: long-running statement holding the xmin horizon (PostgreSQL %i)', (major) => {
   let cluster: Cluster;
@@ -11,7 +11,7 @@ describe.each([18, 14])('scenario: long-running statement holding the xmin horiz
   afterAll(() => cluster?.destroy());
 
   it.each(['snapshot', 'xid'] as const)('an active statement pins the horizon (%s): VACUUM cannot remove the dead rows', async (pin) => {
-    const fault = await longRunningStatement(cluster, { pin, deadRows: 400, applicationName: 'report-job' });
+    const fault = await longTransaction(cluster, { pin, deadRows: 400, applicationName: 'report-job' });
     try {
       const { rows } = await cluster.sql<{ state: string; xmin: string | null; xid: string | null; query: string; app: string }>(
         `SELECT state, backend_xmin::text AS xmin, backend_xid::text AS xid, query, application_name AS app
@@ -38,7 +38,7 @@ describe.each([18, 14])('scenario: long-running statement holding the xmin horiz
   });
 
   it('release cancels the statement, ends the session and drops the table', async () => {
-    const fault = await longRunningStatement(cluster, { deadRows: 10 });
+    const fault = await longTransaction(cluster, { deadRows: 10 });
     await fault.release();
     await fault.release(); // idempotent
     const { rows } = await cluster.sql('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [fault.pid]);

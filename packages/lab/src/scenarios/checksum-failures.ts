@@ -5,7 +5,7 @@ import { once, uniqueName, type Fault } from './fault.js';
 
 const BLOCK_SIZE = 8192;
 
-export interface CorruptedPageOptions {
+export interface ChecksumFailuresOptions {
   database?: string;
   /** Rows in the table, about 45 to a page. Default 9000 (about 200 pages). */
   rows?: number;
@@ -15,7 +15,7 @@ export interface CorruptedPageOptions {
   bytes?: number;
 }
 
-export interface CorruptedPageFault extends Fault {
+export interface ChecksumFailuresFault extends Fault {
   database: string;
   /** Schema-qualified table with the bad block. */
   table: string;
@@ -35,10 +35,10 @@ export interface CorruptedPageFault extends Fault {
  * are overwritten, and the cluster is started again (so earlier sessions end and the port changes).
  * Every read of that block then fails with "invalid page in block N" (SQLSTATE XX001); the others read fine.
  */
-export async function corruptedPage(cluster: Cluster, options: CorruptedPageOptions = {}): Promise<CorruptedPageFault> {
+export async function checksumFailures(cluster: Cluster, options: ChecksumFailuresOptions = {}): Promise<ChecksumFailuresFault> {
   const database = options.database ?? 'postgres';
   const { rows: checksums } = await cluster.sql<{ setting: string }>(`SELECT current_setting('data_checksums') AS setting`, [], database);
-  if (checksums[0]?.setting !== 'on') throw new Error('corruptedPage needs a cluster made with checksums: true, or the damage goes unnoticed');
+  if (checksums[0]?.setting !== 'on') throw new Error('checksumFailures needs a cluster made with checksums: true, or the damage goes unnoticed');
   const table = `public.${uniqueName('lab_corrupt')}`;
   await cluster.sql(`CREATE TABLE ${table} (id int PRIMARY KEY, payload text) WITH (autovacuum_enabled = off)`, [], database);
   await cluster.sql(`INSERT INTO ${table} SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, $1) g`, [options.rows ?? 9000], database);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster } from '../../src/lab/index.js';
-import { deadButNotRemovable, vacuumVerbose, waitFor } from '../../src/lab/evidence.js';
-import { startStandby, type Standby } from '../../src/lab/standby.js';
-import { standbyFeedback } from '../../src/lab/scenarios/standby-feedback.js';
+import { Cluster } from '../../src/index.js';
+import { deadButNotRemovable, vacuumVerbose, waitFor } from '../../src/evidence.js';
+import { startStandby, type Standby } from '../../src/standby.js';
+import { standbyFeedback } from '../../src/scenarios/standby-feedback.js';
 
 describe('scenario: a hot standby query holding the primary back through hot_standby_feedback', () => {
   let primary: Cluster;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster } from '../../src/lab/index.js';
-import { deadButNotRemovable, vacuumVerbose } from '../../src/lab/evidence.js';
-import { idleInTransaction } from '../../src/lab/scenarios/idle-in-transaction.js';
+import { Cluster } from '../../src/index.js';
+import { deadButNotRemovable, vacuumVerbose } from '../../src/evidence.js';
+import { idleInTransaction } from '../../src/scenarios/idle-in-transaction.js';
 
 describe('scenario: idle in transaction holding the xmin horizon', () => {
   let cluster: Cluster;

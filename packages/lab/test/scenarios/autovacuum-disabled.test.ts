@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster } from '../../src/lab/index.js';
-import { waitFor } from '../../src/lab/evidence.js';
-import { autovacuumDisabled } from '../../src/lab/scenarios/autovacuum-disabled.js';
+import { Cluster } from '../../src/index.js';
+import { waitFor } from '../../src/evidence.js';
+import { autovacuumDisabled } from '../../src/scenarios/autovacuum-disabled.js';
 
 interface TableStats {
   dead: number;

@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster } from '../../src/lab/index.js';
-import { deadButNotRemovable, vacuumVerbose } from '../../src/lab/evidence.js';
-import { orphanedPreparedTransaction } from '../../src/lab/scenarios/orphaned-prepared-transaction.js';
+import { Cluster } from '../../src/index.js';
+import { deadButNotRemovable, vacuumVerbose } from '../../src/evidence.js';
+import { preparedTransaction } from '../../src/scenarios/prepared-transaction.js';
 
 const REMOVED = (n: number) => new RegExp(`${n} removed|removed ${n}|found ${n} removable`);
 
@@ -28,7 +28,7 @@ describe.each([18, 14])('scenario: orphaned prepared transaction (PostgreSQL %i)
   }
 
   it('survives its session, holds its locks without a backend, and pins the horizon of its database', async () => {
-    const fault = await orphanedPreparedTransaction(cluster, { deadRows: 300 });
+    const fault = await preparedTransaction(cluster, { deadRows: 300 });
     try {
       const { rows: xacts } = await cluster.sql('SELECT transaction::text AS xid, owner, database FROM pg_prepared_xacts WHERE gid = $1', [fault.gid]);
       expect(xacts).toEqual([{ xid: fault.xid, owner: 'postgres', database: 'postgres' }]);
@@ -70,7 +70,7 @@ describe.each([18, 14])('scenario: orphaned prepared transaction (PostgreSQL %i)
   });
 
   it('with lockMode SHARE UPDATE EXCLUSIVE it keeps VACUUM off the locked table', async () => {
-    const fault = await orphanedPreparedTransaction(cluster, { lockMode: 'SHARE UPDATE EXCLUSIVE', deadRows: 10 });
+    const fault = await preparedTransaction(cluster, { lockMode: 'SHARE UPDATE EXCLUSIVE', deadRows: 10 });
     let vacuum: pg.Client | undefined;
     try {
       expect(fault.locks).toContainEqual({ locktype: 'relation', relation: relname(fault.lockedTable), mode: 'ShareUpdateExclusiveLock' });
@@ -84,7 +84,7 @@ describe.each([18, 14])('scenario: orphaned prepared transaction (PostgreSQL %i)
   });
 
   it('survives a restart: its recovered locks show virtualtransaction -1/<xid> and it still pins the horizon', async () => {
-    const fault = await orphanedPreparedTransaction(cluster, { deadRows: 100 });
+    const fault = await preparedTransaction(cluster, { deadRows: 100 });
     try {
       await cluster.restart();
       const locks = await locksOf(fault.xid);
@@ -98,7 +98,7 @@ describe.each([18, 14])('scenario: orphaned prepared transaction (PostgreSQL %i)
   });
 
   it('release rolls it back in its own database and drops the tables; a second release is harmless', async () => {
-    const fault = await orphanedPreparedTransaction(cluster, { database: 'other', gid: `lab 'quoted' ${major}`, deadRows: 5 });
+    const fault = await preparedTransaction(cluster, { database: 'other', gid: `lab 'quoted' ${major}`, deadRows: 5 });
     expect(fault.database).toBe('other');
     // ROLLBACK PREPARED from another database is refused: release must go to the owning one.
     await expect(cluster.sql(`ROLLBACK PREPARED 'lab ''quoted'' ${major}'`)).rejects.toMatchObject({ code: '0A000' });

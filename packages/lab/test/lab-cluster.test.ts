@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Cluster, LabError, findLeftoverServers, labRoot, listInstallations } from '../src/lab/index.js';
+import { Cluster, LabError, findLeftoverServers, labRoot, listInstallations } from '../src/index.js';
 
 const majors = [...new Set(listInstallations().map((i) => i.major))];
 

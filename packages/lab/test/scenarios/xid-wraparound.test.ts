@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clustersInZones, type Cluster, type ZoneClusters } from '../../src/lab/index.js';
-import { waitFor } from '../../src/lab/evidence.js';
-import { STOP_MARGIN, WARN_MARGIN } from '../../src/lab/reset-wal.js';
-import type { WraparoundTemplate } from '../../src/lab/wraparound-template.js';
-import { xidWraparound, type XidWraparoundFault, type XidZone } from '../../src/lab/scenarios/xid-wraparound.js';
+import { clustersInZones, type Cluster, type ZoneClusters } from '../../src/index.js';
+import { waitFor } from '../../src/evidence.js';
+import { STOP_MARGIN, WARN_MARGIN } from '../../src/reset-wal.js';
+import type { WraparoundTemplate } from '../../src/wraparound-template.js';
+import { xidWraparound, type XidWraparoundFault, type XidZone } from '../../src/scenarios/xid-wraparound.js';
 
 /** What a notice (WARNING) carries; the same fields as an error. */
 type Notice = { severity?: string; message?: string; hint?: string };

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, listInstallations } from '../../src/lab/index.js';
-import { corruptedPage, type CorruptedPageFault } from '../../src/lab/scenarios/corrupted-page.js';
+import { Cluster, listInstallations } from '../../src/index.js';
+import { checksumFailures, type ChecksumFailuresFault } from '../../src/scenarios/checksum-failures.js';
 
 const majors = [18, 15].filter((major) => listInstallations().some((i) => i.major === major));
 
@@ -21,10 +21,10 @@ function blockProbe(table: string, block: number): string {
 
 describe.each(majors)('scenario: corrupted heap page on a checksummed cluster (PostgreSQL %i)', (major) => {
   let cluster: Cluster;
-  let fault: CorruptedPageFault;
+  let fault: ChecksumFailuresFault;
   beforeAll(async () => {
     cluster = await Cluster.create({ major, checksums: true, label: `corrupt-${major}` });
-    fault = await corruptedPage(cluster);
+    fault = await checksumFailures(cluster);
   });
   afterAll(() => cluster?.destroy());
 

@@ -3,7 +3,7 @@ import type { Cluster } from '../cluster.js';
 import { waitFor } from '../evidence.js';
 import { endQuietly, once, uniqueName, type Fault } from './fault.js';
 
-export interface DeadlockOptions {
+export interface DeadlocksOptions {
   database?: string;
 }
 
@@ -16,7 +16,7 @@ export interface DeadlockSession {
   query: string;
 }
 
-export interface DeadlockFault extends Fault {
+export interface DeadlocksFault extends Fault {
   database: string;
   /** Quoted, schema-qualified table with the two rows. */
   table: string;
@@ -32,7 +32,7 @@ export interface DeadlockFault extends Fault {
  * Two sessions update two rows in opposite order: A locks row 1, B locks row 2, then A wants row 2 and B
  * row 1. After deadlock_timeout one of them finds the cycle and is aborted with 40P01; the other proceeds.
  */
-export async function deadlock(cluster: Cluster, options: DeadlockOptions = {}): Promise<DeadlockFault> {
+export async function deadlocks(cluster: Cluster, options: DeadlocksOptions = {}): Promise<DeadlocksFault> {
   const database = options.database ?? 'postgres';
   const table = `public."${uniqueName('lab_deadlock')}"`;
   await cluster.sql(`CREATE TABLE ${table} (id int PRIMARY KEY, balance int NOT NULL)`, [], database);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster } from '../../src/lab/index.js';
-import { waitFor } from '../../src/lab/evidence.js';
-import { lockQueue } from '../../src/lab/scenarios/lock-queue.js';
+import { Cluster } from '../../src/index.js';
+import { waitFor } from '../../src/evidence.js';
+import { lockBlocking } from '../../src/scenarios/lock-blocking.js';
 
 describe.each([18, 14])('scenario: lock queue behind ALTER TABLE, PostgreSQL %i', (major) => {
   let cluster: Cluster;
@@ -11,7 +11,7 @@ describe.each([18, 14])('scenario: lock queue behind ALTER TABLE, PostgreSQL %i'
   afterAll(() => cluster?.destroy());
 
   it('the holder is granted AccessShareLock, the ALTER waits for AccessExclusiveLock, readers wait behind the ALTER', async () => {
-    const fault = await lockQueue(cluster, { readers: 3, applicationName: 'orders-api' });
+    const fault = await lockBlocking(cluster, { readers: 3, applicationName: 'orders-api' });
     try {
       expect(fault.readerPids).toHaveLength(3);
       const { rows: locks } = await cluster.sql<{ pid: number; mode: string; granted: boolean }>(
@@ -41,7 +41,7 @@ describe.each([18, 14])('scenario: lock queue behind ALTER TABLE, PostgreSQL %i'
   });
 
   it('log_lock_waits names only the holder as holding the lock, with the ALTER first in the wait queue', async () => {
-    const fault = await lockQueue(cluster, { readers: 2 });
+    const fault = await lockBlocking(cluster, { readers: 2 });
     try {
       const { rows } = await cluster.sql<{ oid: number }>('SELECT $1::regclass::oid::int AS oid', [fault.table]);
       const relation = `relation ${rows[0]!.oid} of database`;
@@ -64,7 +64,7 @@ describe.each([18, 14])('scenario: lock queue behind ALTER TABLE, PostgreSQL %i'
   });
 
   it('while the queue stands, any new reader is stuck too (lock_timeout 100ms gives 55P03)', async () => {
-    const fault = await lockQueue(cluster, { readers: 1 });
+    const fault = await lockBlocking(cluster, { readers: 1 });
     const probe = await cluster.connect('postgres', 'lab-probe');
     try {
       await probe.query(`SET lock_timeout = '100ms'`);
@@ -96,7 +96,7 @@ describe.each([18, 14])('scenario: lock queue behind ALTER TABLE, PostgreSQL %i'
   });
 
   it('release ends every session in order and drops the table', async () => {
-    const fault = await lockQueue(cluster);
+    const fault = await lockBlocking(cluster);
     await fault.release();
     await fault.release(); // idempotent
     const pids = [fault.holderPid, fault.alterPid, ...fault.readerPids];

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster } from '../../src/lab/index.js';
-import { deadButNotRemovable, vacuumVerbose } from '../../src/lab/evidence.js';
-import { replicationSlots } from '../../src/lab/scenarios/replication-slots.js';
+import { Cluster } from '../../src/index.js';
+import { deadButNotRemovable, vacuumVerbose } from '../../src/evidence.js';
+import { replicationSlot } from '../../src/scenarios/replication-slot.js';
 
 const REMOVED = (n: number) => new RegExp(`${n} removed|removed ${n}|found ${n} removable`);
 
@@ -31,7 +31,7 @@ describe.each([18, 14])('scenario: forgotten replication slots (PostgreSQL %i)',
   }
 
   it('an unconsumed logical slot holds the catalog horizon and WAL, but not user tables', async () => {
-    const fault = await replicationSlots(cluster, { physical: false, deadRows: 300 });
+    const fault = await replicationSlot(cluster, { physical: false, deadRows: 300 });
     try {
       expect(fault.physical).toBeNull();
       const logical = fault.logical!;
@@ -59,7 +59,7 @@ describe.each([18, 14])('scenario: forgotten replication slots (PostgreSQL %i)',
   });
 
   it('an inactive physical slot keeps the xmin its standby reported and holds back every table', async () => {
-    const fault = await replicationSlots(cluster, { deadRows: 400 });
+    const fault = await replicationSlot(cluster, { deadRows: 400 });
     try {
       const physical = fault.physical!;
       expect(physical).toMatchObject({ type: 'physical', catalogXmin: null });
@@ -87,7 +87,7 @@ describe.each([18, 14])('scenario: forgotten replication slots (PostgreSQL %i)',
   });
 
   it('release drops the slots and the table; a second release is harmless', async () => {
-    const fault = await replicationSlots(cluster, { deadRows: 5, catalogChurn: 0 });
+    const fault = await replicationSlot(cluster, { deadRows: 5, catalogChurn: 0 });
     await fault.release();
     await fault.release();
     const { rows } = await cluster.sql('SELECT count(*)::int AS n FROM pg_replication_slots');
