@@ -1,4 +1,4 @@
-import { formatCount } from '../checks/sql-text.js';
+import { formatCount } from '../report/format.js';
 import type { PlannedRelation } from './freeze-plan.js';
 
 /** What went wrong with one VACUUM, as the run decides what to do about it. */

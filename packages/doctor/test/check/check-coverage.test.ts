@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CHECKS } from '../../src/checks/registry.js';
+import { CHECKS } from '../../src/checks/index.js';
 
 const here = new URL('.', import.meta.url).pathname;
 const tests = readdirSync(here)

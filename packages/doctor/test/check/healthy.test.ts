@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHECKS } from '../../src/checks/registry.js';
+import { CHECKS } from '../../src/checks/index.js';
 import { Cluster } from '../../src/lab/index.js';
 import type { Report } from '../../src/report/report.js';
 import { cli } from './run-check.js';

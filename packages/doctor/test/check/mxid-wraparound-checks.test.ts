@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Finding } from '../../src/checks/finding.js';
+import type { Finding } from '../../src/engine/finding.js';
 import { clustersInZones, type Cluster, type ZoneClusters } from '../../src/lab/index.js';
 import { mxidWraparound, type MxidWraparoundFault, type MxidZone } from '../../src/lab/scenarios/mxid-wraparound.js';
 import type { Report } from '../../src/report/report.js';

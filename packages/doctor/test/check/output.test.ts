@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Finding } from '../../src/checks/finding.js';
+import type { Finding } from '../../src/engine/finding.js';
 import { Cluster } from '../../src/lab/index.js';
 import { idleInTransaction } from '../../src/lab/scenarios/idle-in-transaction.js';
 import { lockQueue } from '../../src/lab/scenarios/lock-queue.js';

@@ -1,4 +1,4 @@
-import type { Finding } from '../../src/checks/finding.js';
+import type { Finding } from '../../src/engine/finding.js';
 import type { CommandIO } from '../../src/cli/io.js';
 import { runCli } from '../../src/cli/run-cli.js';
 import { resolveConnOptions } from '../../src/connect/conn-options.js';

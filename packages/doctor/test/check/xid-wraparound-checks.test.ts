@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Finding } from '../../src/checks/finding.js';
+import type { Finding } from '../../src/engine/finding.js';
 import { Cluster, clustersInZones, type ZoneClusters } from '../../src/lab/index.js';
 import { waitFor } from '../../src/lab/evidence.js';
 import { STOP_MARGIN } from '../../src/lab/reset-wal.js';

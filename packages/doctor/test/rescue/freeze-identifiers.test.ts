@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { quoteIdent } from '../../src/checks/sql-text.js';
+import { quoteIdent } from '@mvcc-doctor/pg/quote';
 import { Cluster, listInstallations } from '../../src/lab/index.js';
 import type { FreezePlan } from '../../src/rescue/freeze-plan.js';
 import type { FreezeRunResult } from '../../src/rescue/freeze-runner.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ActivityRow, LockRow } from '../collect/rows.js';
-import type { Snapshot } from '../collect/snapshot.js';
-import lockBlocking from './lock-blocking.js';
-import { DEFAULT_THRESHOLDS } from './thresholds.js';
+import type { ActivityRow, LockRow } from '../../src/collect/rows.js';
+import type { Snapshot } from '../../src/collect/snapshot.js';
+import lockBlocking from '../../src/checks/lock-blocking.js';
+import { DEFAULT_THRESHOLDS } from '../../src/engine/thresholds.js';
 
 function session(pid: number, blockedBy: number[], fields: Partial<ActivityRow> = {}): ActivityRow {
   return {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { DatabaseRow, PreparedRow, SettingRow, TableRow } from '../collect/rows.js';
-import type { Snapshot } from '../collect/snapshot.js';
-import mxidWraparound from './mxid-wraparound.js';
-import { DEFAULT_THRESHOLDS } from './thresholds.js';
-import xidWraparound from './xid-wraparound.js';
+import type { DatabaseRow, PreparedRow, SettingRow, TableRow } from '../../src/collect/rows.js';
+import type { Snapshot } from '../../src/collect/snapshot.js';
+import mxidWraparound from '../../src/checks/mxid-wraparound.js';
+import { DEFAULT_THRESHOLDS } from '../../src/engine/thresholds.js';
+import xidWraparound from '../../src/checks/xid-wraparound.js';
 
 const HALF = 2 ** 31 - 1;
 
