@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/lab/index.js';
 import { deadButNotRemovable } from '../../src/lab/evidence.js';
-import { idleInTransaction } from '../../src/lab/scenarios/idle-in-transaction.js';
 import { longRunningStatement } from '../../src/lab/scenarios/long-running-statement.js';
 import { orphanedPreparedTransaction } from '../../src/lab/scenarios/orphaned-prepared-transaction.js';
 import { replicationSlots } from '../../src/lab/scenarios/replication-slots.js';
@@ -23,64 +22,6 @@ describe.each([18, 14])('horizon checks on PostgreSQL %i', (major) => {
       expect(findingsOf(report, id), id).toEqual([]);
     }
     expect(report.skipped).toEqual([]);
-  });
-
-  it.each(['xid', 'snapshot'] as const)('idle-in-transaction (pin %s): fires on the pinning session with its evidence', async (pin) => {
-    const fault = await idleInTransaction(cluster, { pin, deadRows: 500, applicationName: 'shop-api' });
-    try {
-      // Seconds old: silent at the production threshold (60 s) as long as nothing shows it keeps dead tuples.
-      expect(findingsOf(await check(cluster), 'idle-in-transaction')).toEqual([]);
-
-      const [finding, ...more] = findingsOf(await check(cluster, { thresholds: { idleInTransactionSeconds: 0 } }), 'idle-in-transaction');
-      expect(more).toEqual([]);
-      // Threshold 0 widens "warning" only: critical needs ten minutes whatever the threshold.
-      expect(finding).toMatchObject({ severity: 'warning', subject: { database: 'postgres', pid: fault.pid } });
-      expect(finding!.summary).toContain(pin === 'xid' ? `holds XID ${fault.xmin}` : `holds a snapshot at xmin ${fault.xmin}`);
-      expect(finding!.evidence[0]).toMatchObject({
-        pid: fault.pid,
-        state: 'idle in transaction',
-        database: 'postgres',
-        user: 'postgres',
-        application_name: 'shop-api',
-        client_addr: '127.0.0.1',
-        backend_xid: pin === 'xid' ? fault.xmin : null,
-        backend_xmin: pin === 'snapshot' ? fault.xmin : null,
-        last_query: 'SELECT pg_backend_pid() AS pid',
-      });
-      expect(finding!.remediation[0]).toBe(`SELECT pg_terminate_backend(${fault.pid});  -- ends the session; its transaction rolls back`);
-
-      // Evidence-based: once VACUUM has proven it keeps dead tuples, the default thresholds fire too.
-      expect(deadButNotRemovable(await vacuumCounted(cluster, fault.table, 500))).toBe(500);
-      const report = await check(cluster);
-      const table = fault.table;
-      expect(findingsOf(report, 'idle-in-transaction')).toMatchObject([{ severity: 'warning', subject: { database: 'postgres', pid: fault.pid } }]);
-      expect(findingsOf(report, 'idle-in-transaction')[0]!.evidence).toContainEqual(expect.objectContaining({ database: 'postgres', table, dead_tuples_not_removable: 500 }));
-      const [horizon] = findingsOf(report, 'xmin-horizon');
-      expect(horizon).toMatchObject({ severity: 'warning', subject: { database: 'postgres', pid: fault.pid } });
-      expect(horizon!.evidence[0]).toMatchObject({ xmin: fault.xmin, reach: 'database', database: 'postgres' });
-      expect(horizon!.evidence).toContainEqual(expect.objectContaining({ table, dead_tuples_not_removable: 500 }));
-      expect(horizon!.remediation[0]).toContain(`pg_terminate_backend(${fault.pid})`);
-
-      // dead-tuples: below the production count threshold it stays quiet; lowered, it says they are held.
-      expect(findingsOf(report, 'dead-tuples')).toEqual([]);
-      const [dead] = findingsOf(await check(cluster, { thresholds: { deadTuples: 100 } }), 'dead-tuples');
-      expect(dead).toMatchObject({ severity: 'warning', subject: { database: 'postgres', schema: 'public', table: table.slice('public.'.length) } });
-      expect(dead!.summary).toContain(`NOT removable while session pid ${fault.pid}`);
-      expect(dead!.evidence[0]).toMatchObject({ dead_tuples: 500, held_by: expect.stringContaining(`pid ${fault.pid}`) });
-    } finally {
-      await fault.release();
-    }
-  });
-
-  it('idle-in-transaction (pin none): an idle transaction without xid or snapshot is not reported, even at threshold 0', async () => {
-    const fault = await idleInTransaction(cluster, { pin: 'none', deadRows: 100 });
-    try {
-      const report = await check(cluster, { thresholds: ALL_ZERO });
-      expect(report.findings.filter((f) => f.subject.pid === fault.pid)).toEqual([]);
-      expect(findingsOf(report, 'xmin-horizon')).toEqual([]);
-    } finally {
-      await fault.release();
-    }
   });
 
   it('dead-tuples: removable dead tuples (no holder) are reported as removable now, at info', async () => {

@@ -3,7 +3,7 @@ import type { CommandIO } from '../../src/cli/io.js';
 import { runCli } from '../../src/cli/run-cli.js';
 import { resolveConnOptions } from '../../src/connect/conn-options.js';
 import { diagnose, type DiagnoseOptions } from '../../src/diagnose.js';
-import type { Cluster } from '../../src/lab/index.js';
+import { Cluster, type ClusterOptions } from '../../src/lab/index.js';
 import { vacuumVerbose, waitFor } from '../../src/lab/evidence.js';
 import type { Report } from '../../src/report/report.js';
 
@@ -70,4 +70,16 @@ export async function vacuumCounted(cluster: Cluster, table: string, deleted: nu
   const verbose = await vacuumVerbose(cluster, table, database);
   await statsShow(cluster, table, { vacuumed: true }, database);
   return verbose;
+}
+
+/** A cluster per major version, each with a second database "shop", for a check tester suite per version. */
+export function eachMajor(majors: number[], label: string, options: ClusterOptions = {}): { name: string; start: () => Promise<Cluster> }[] {
+  return majors.map((major) => ({
+    name: `PostgreSQL ${major}`,
+    start: async () => {
+      const cluster = await Cluster.create({ major, label: `${label}${major}`, ...options });
+      await cluster.sql('CREATE DATABASE shop');
+      return cluster;
+    },
+  }));
 }
