@@ -17,8 +17,6 @@ const NOT_YET_MOVED = new Set([
   'autovacuum-disabled',
   'autovacuum-lag',
   'dead-tuples',
-  'deadlocks',
-  'lock-blocking',
   'long-transaction',
   'prepared-transaction',
   'replication-slot',
