@@ -16,14 +16,9 @@ const readme = readFileSync(join(root, 'README.md'), 'utf8');
 const NOT_YET_MOVED = new Set([
   'autovacuum-disabled',
   'autovacuum-lag',
-  'dead-tuples',
-  'long-transaction',
-  'prepared-transaction',
-  'replication-slot',
   'standby-feedback',
   'vacuum-running',
   'vacuum-settings',
-  'xmin-horizon',
 ]);
 
 // Like ESLint's rule list: a check without its own tested file, or without its generated page, fails the build.

@@ -5,10 +5,8 @@ import { deadButNotRemovable } from '../../src/lab/evidence.js';
 import { idleInTransaction as idleInTransactionScenario } from '../../src/lab/scenarios/idle-in-transaction.js';
 import type { Report } from '../../src/report/report.js';
 import { suite, testCheck } from './check-tester.js';
-import { check, eachMajor, findingsOf, vacuumCounted } from './run-check.js';
+import { ALL_ZERO, check, eachMajor, findingsOf, vacuumCounted } from './run-check.js';
 import { session, snapshot } from './row-fixtures.js';
-
-const ALL_ZERO = { idleInTransactionSeconds: 0, longTransactionSeconds: 0, preparedTransactionSeconds: 0, horizonXids: 0, horizonSeconds: 0, slotXids: 0 };
 
 /** The idle-in-transaction fault pinning by XID or by snapshot: silent while young, found at threshold 0, and by evidence. */
 function pinning(pin: 'xid' | 'snapshot') {

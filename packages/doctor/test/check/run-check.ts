@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import type { Finding } from '../../src/engine/finding.js';
 import type { CommandIO } from '../../src/cli/io.js';
 import { runCli } from '../../src/cli/run-cli.js';
@@ -6,6 +7,16 @@ import { diagnose, type DiagnoseOptions } from '../../src/diagnose.js';
 import { Cluster, type ClusterOptions } from '../../src/lab/index.js';
 import { vacuumVerbose, waitFor } from '../../src/lab/evidence.js';
 import type { Report } from '../../src/report/report.js';
+
+/** Every horizon threshold at zero: a healthy cluster must stay silent even so (nothing pins, nothing waits). */
+export const ALL_ZERO = Object.freeze({ idleInTransactionSeconds: 0, longTransactionSeconds: 0, preparedTransactionSeconds: 0, horizonXids: 0, horizonSeconds: 0, slotXids: 0 });
+
+/** check with every horizon threshold at zero, as a healthy case runs it: nothing may be skipped either. */
+export async function checkAtZero(cluster: Cluster): Promise<Report> {
+  const report = await check(cluster, { thresholds: ALL_ZERO });
+  expect(report.skipped).toEqual([]);
+  return report;
+}
 
 /** `mvcc-doctor check` as the library runs it, against a lab cluster, without the XID sample unless asked. */
 export async function check(cluster: Cluster, options: DiagnoseOptions & { user?: string; password?: string; database?: string } = {}): Promise<Report> {
