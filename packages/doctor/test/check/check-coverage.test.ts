@@ -16,7 +16,6 @@ const readme = readFileSync(join(root, 'README.md'), 'utf8');
 const NOT_YET_MOVED = new Set([
   'autovacuum-disabled',
   'autovacuum-lag',
-  'standby-feedback',
   'vacuum-running',
   'vacuum-settings',
 ]);
