@@ -8,41 +8,18 @@ const here = new URL('.', import.meta.url).pathname;
 const root = join(here, '../../../..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
 
-/**
- * Checks whose real-cluster cases still live in the grouped files (horizon-checks, vacuum-checks, lock-checks,
- * integrity-checks, standby): each moves to test/check/<id>.test.ts and leaves this list. Until then they keep the
- * old proof (their id in a test of test/check); a listed check that has its own file fails, so the list only shrinks.
- */
-const NOT_YET_MOVED = new Set([
-  'autovacuum-disabled',
-  'autovacuum-lag',
-  'vacuum-running',
-  'vacuum-settings',
-]);
-
 // Like ESLint's rule list: a check without its own tested file, or without its generated page, fails the build.
 describe.each(CHECKS.map((c) => [c.id, c] as const))('check %s', (id, check) => {
   const testFile = join(here, `${id}.test.ts`);
 
-  if (NOT_YET_MOVED.has(id)) {
-    it('(not yet moved) is proven by a real-cluster test in test/check, and has no file of its own yet', () => {
-      const tests = readdirSync(here)
-        .filter((f) => f.endsWith('.test.ts') && f !== 'check-coverage.test.ts')
-        .map((f) => readFileSync(join(here, f), 'utf8'))
-        .join('\n');
-      expect(tests).toMatch(new RegExp(`['"\`]${id}['"\`]`));
-      expect(existsSync(testFile), `${id}.test.ts exists: take ${id} off NOT_YET_MOVED`).toBe(false);
-    });
-  } else {
-    it(`has test/check/${id}.test.ts, which runs it through the check tester`, () => {
-      expect(existsSync(testFile), `test/check/${id}.test.ts is missing`).toBe(true);
-      const source = readFileSync(testFile, 'utf8');
-      const imported = source.match(new RegExp(`^import (\\w+) from '\\.\\./\\.\\./src/checks/${id}\\.js';$`, 'm'))?.[1];
-      expect(imported, `${id}.test.ts must import the check from src/checks/${id}.ts`).toBeDefined();
-      expect(source).toMatch(/^import \{[^}]*\btestCheck\b[^}]*\} from '\.\/check-tester\.js';$/m);
-      expect(source).toMatch(new RegExp(`^testCheck\\(${imported}, \\{`, 'm'));
-    });
-  }
+  it(`has test/check/${id}.test.ts, which runs it through the check tester`, () => {
+    expect(existsSync(testFile), `test/check/${id}.test.ts is missing`).toBe(true);
+    const source = readFileSync(testFile, 'utf8');
+    const imported = source.match(new RegExp(`^import (\\w+) from '\\.\\./\\.\\./src/checks/${id}\\.js';$`, 'm'))?.[1];
+    expect(imported, `${id}.test.ts must import the check from src/checks/${id}.ts`).toBeDefined();
+    expect(source).toMatch(/^import \{[^}]*\btestCheck\b[^}]*\} from '\.\/check-tester\.js';$/m);
+    expect(source).toMatch(new RegExp(`^testCheck\\(${imported}, \\{`, 'm'));
+  });
 
   it(`has docs/checks/${id}.md, as the generator writes it now (npx vite-node packages/doctor/scripts/docs-checks.ts)`, () => {
     const page = join(root, 'docs/checks', `${id}.md`);

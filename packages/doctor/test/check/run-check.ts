@@ -83,6 +83,15 @@ export async function vacuumCounted(cluster: Cluster, table: string, deleted: nu
   return verbose;
 }
 
+/**
+ * A cluster created with bad vacuum settings: autovacuum and track_counts off, freezing that starts late, a
+ * failsafe below the freeze age, autovacuum throttled to a crawl.
+ */
+export const BAD_SETTINGS: ClusterOptions = Object.freeze({
+  autovacuum: false,
+  settings: { track_counts: false, autovacuum_freeze_max_age: 1_500_000_000, vacuum_failsafe_age: 100_000_000, autovacuum_vacuum_cost_delay: '50ms' },
+});
+
 /** A cluster per major version, each with a second database "shop", for a check tester suite per version. */
 export function eachMajor(majors: number[], label: string, options: ClusterOptions = {}): { name: string; start: () => Promise<Cluster> }[] {
   return majors.map((major) => ({
