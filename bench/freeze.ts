@@ -23,7 +23,7 @@
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { quoteLiteral } from '../packages/pg/src/quote.js';
+import { quoteLiteral } from '@mvcc-doctor/pg/quote';
 import { resolveConnOptions } from '../packages/doctor/src/connect/conn-options.js';
 import { Cluster } from '@mvcc-doctor/lab';
 import { rescue } from '../packages/doctor/src/index.js';

@@ -1,3 +1,4 @@
+import { quoteIdent, quoteLiteral } from '@mvcc-doctor/pg/quote';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -105,7 +106,7 @@ export async function ageTables(cluster: Cluster, options: AgedTablesOptions): P
   const o = resolveAgedTablesOptions(options);
   for (const [name, value] of Object.entries(BUILD_SETTINGS)) await cluster.sql(`ALTER SYSTEM SET ${name} = '${value}'`);
   await cluster.restart();
-  await cluster.sql(`CREATE DATABASE ${ident(o.database)}`);
+  await cluster.sql(`CREATE DATABASE ${quoteIdent(o.database)}`);
   const tables: AgedTable[] = [];
   for (let i = 0; i < o.tableCount; i++) {
     if (i > 0) {
@@ -123,7 +124,7 @@ export async function ageTables(cluster: Cluster, options: AgedTablesOptions): P
   }
   await freezeAllBut(cluster, o.database);
   const meta: AgedTables = { kind: o.kind, database: o.database, tables, ageStep: o.ageStep };
-  await cluster.sql(`COMMENT ON DATABASE ${ident(o.database)} IS ${literal(META_MARK + JSON.stringify(meta))}`);
+  await cluster.sql(`COMMENT ON DATABASE ${quoteIdent(o.database)} IS ${quoteLiteral(META_MARK + JSON.stringify(meta))}`);
   await verifyAges(cluster, meta);
   return meta;
 }
@@ -171,9 +172,9 @@ export async function holdInZone(cluster: Cluster, options: HoldOptions): Promis
     'BEGIN',
     ...(options.lock.length > 0 ? [`LOCK TABLE ${options.lock.join(', ')} IN SHARE UPDATE EXCLUSIVE MODE`] : []),
     'SELECT txid_current()',
-    `PREPARE TRANSACTION ${literal(options.gid)}`,
+    `PREPARE TRANSACTION ${quoteLiteral(options.gid)}`,
     ...Object.keys(BUILD_SETTINGS).map((name) => `ALTER SYSTEM RESET ${name}`),
-    ...Object.entries(options.settings ?? {}).map(([name, value]) => `ALTER SYSTEM SET ${ident(name)} = ${literal(value)}`),
+    ...Object.entries(options.settings ?? {}).map(([name, value]) => `ALTER SYSTEM SET ${quoteIdent(name)} = ${quoteLiteral(value)}`),
   ]);
   await options.after?.(cluster);
   await cluster.start();
@@ -268,14 +269,14 @@ async function freezeAllBut(cluster: Cluster, database: string): Promise<void> {
   );
   for (const { datname, datallowconn } of others) {
     // template0 refuses connections; open it just long enough to freeze it.
-    if (!datallowconn) await cluster.sql(`ALTER DATABASE ${ident(datname)} ALLOW_CONNECTIONS true`);
+    if (!datallowconn) await cluster.sql(`ALTER DATABASE ${quoteIdent(datname)} ALLOW_CONNECTIONS true`);
     const session = await cluster.connect(datname, 'lab-freeze');
     try {
       await session.query('VACUUM (FREEZE)');
     } finally {
       await session.end();
     }
-    if (!datallowconn) await cluster.sql(`ALTER DATABASE ${ident(datname)} ALLOW_CONNECTIONS false`);
+    if (!datallowconn) await cluster.sql(`ALTER DATABASE ${quoteIdent(datname)} ALLOW_CONNECTIONS false`);
   }
 }
 
@@ -319,14 +320,4 @@ function alive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-/** A double-quoted identifier. */
-export function ident(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** A single-quoted string literal (standard_conforming_strings is on). */
-export function literal(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
 }

@@ -1,4 +1,4 @@
-import type { Finding } from '../checks/finding.js';
+import type { Finding } from '../engine/finding.js';
 import type { AppRegistry } from './app-registry.js';
 
 /**

@@ -1,8 +1,9 @@
 import { settingText } from '../collect/rows.js';
-import { autovacuumEnabledFor, vacuumTrigger } from './autovacuum-trigger.js';
-import { defineCheck } from './define-check.js';
-import type { FindingDraft } from './finding.js';
-import { formatCount, qualified } from './sql-text.js';
+import { autovacuumEnabledFor, vacuumTrigger } from '../mvcc/autovacuum-trigger.js';
+import { defineCheck } from '../engine/define-check.js';
+import type { FindingDraft } from '../engine/finding.js';
+import { formatCount } from '../report/format.js';
+import { qualified } from '../report/sql-text.js';
 
 export default defineCheck({
   id: 'autovacuum-disabled',
@@ -10,6 +11,10 @@ export default defineCheck({
     title: 'Autovacuum disabled',
     area: 'vacuum',
     why: 'Without autovacuum nothing removes dead tuples or freezes old rows unless someone runs VACUUM by hand; only the emergency anti-wraparound vacuum still runs, and then too late. Per-table autovacuum_enabled=false does the same to one table.',
+    description: 'Reports autovacuum or track_counts turned off for the cluster, and tables with autovacuum_enabled=false (with their dead tuples against the trigger).',
+    severities: { critical: 'autovacuum or track_counts is off for the cluster', warning: 'a table with autovacuum off is past its trigger', info: 'a table has autovacuum off' },
+    settings: ['autovacuum', 'track_counts', 'autovacuum_vacuum_threshold', 'autovacuum_vacuum_scale_factor'],
+    remediation: 'Turn autovacuum (and track_counts) back on with ALTER SYSTEM; VACUUM the table and RESET its autovacuum_enabled.',
   },
   uses: ['settings', 'tables'],
   evaluate(snapshot) {

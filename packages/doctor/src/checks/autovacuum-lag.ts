@@ -1,8 +1,9 @@
 import { settingNumber } from '../collect/rows.js';
-import { autovacuumEnabledFor, autovacuumGloballyOn, vacuumTrigger } from './autovacuum-trigger.js';
-import { defineCheck } from './define-check.js';
-import type { FindingDraft } from './finding.js';
-import { formatCount, formatDuration, qualified } from './sql-text.js';
+import { autovacuumEnabledFor, autovacuumGloballyOn, vacuumTrigger } from '../mvcc/autovacuum-trigger.js';
+import { defineCheck } from '../engine/define-check.js';
+import type { FindingDraft } from '../engine/finding.js';
+import { formatCount, formatDuration } from '../report/format.js';
+import { qualified } from '../report/sql-text.js';
 
 export default defineCheck({
   id: 'autovacuum-lag',
@@ -10,6 +11,10 @@ export default defineCheck({
     title: 'Tables past their autovacuum trigger',
     area: 'vacuum',
     why: 'Autovacuum vacuums a table once its dead tuples pass threshold + scale_factor × reltuples. A table far past it means the workers are busy elsewhere, throttled by cost limits, or cannot get the table lock.',
+    description: 'Reports tables past their autovacuum trigger (threshold + scale_factor x reltuples, per-table options included) that autovacuum has not processed for three naptimes and is not vacuuming now. Silent when autovacuum is off (autovacuum-disabled reports that).',
+    severities: { warning: 'dead tuples more than twice the trigger', info: 'past the trigger' },
+    settings: ['autovacuum', 'track_counts', 'autovacuum_naptime', 'autovacuum_vacuum_threshold', 'autovacuum_vacuum_scale_factor'],
+    remediation: 'VACUUM the table by hand now, then look at worker saturation and cost limits; give a hot table its own scale factor and cost delay.',
   },
   uses: ['tables', 'settings', 'vacuumProgress'],
   evaluate(snapshot) {

@@ -1,6 +1,6 @@
-import { defineCheck } from './define-check.js';
-import type { FindingDraft } from './finding.js';
-import { formatCount } from './sql-text.js';
+import { defineCheck } from '../engine/define-check.js';
+import type { FindingDraft } from '../engine/finding.js';
+import { formatCount } from '../report/format.js';
 
 export default defineCheck({
   id: 'checksum-failures',
@@ -8,6 +8,9 @@ export default defineCheck({
     title: 'Data checksum failures',
     area: 'integrity',
     why: 'A page whose checksum fails cannot be read, so VACUUM cannot freeze it: the table can never advance relfrozenxid, and the database ages toward wraparound. This is the bad-block cause of the wraparound incident.',
+    description: 'Reads pg_stat_database.checksum_failures per database (clusters with data checksums): the counter moves on every failed read of a corrupt page.',
+    severities: { critical: 'any checksum failure' },
+    remediation: 'Locate the bad blocks (pg_amcheck, the server log), restore them from a standby or backup, or salvage the readable rows.',
   },
   uses: ['databases'],
   evaluate(snapshot) {

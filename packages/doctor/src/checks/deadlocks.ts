@@ -1,6 +1,6 @@
-import { defineCheck } from './define-check.js';
-import type { FindingDraft } from './finding.js';
-import { formatCount } from './sql-text.js';
+import { defineCheck } from '../engine/define-check.js';
+import type { FindingDraft } from '../engine/finding.js';
+import { formatCount } from '../report/format.js';
 
 export default defineCheck({
   id: 'deadlocks',
@@ -8,6 +8,9 @@ export default defineCheck({
     title: 'Deadlocks',
     area: 'locks',
     why: 'Two transactions that lock the same rows in opposite order wait for each other until deadlock_timeout, when PostgreSQL cancels one with SQLSTATE 40P01. The fix is a fixed lock order in the application and a retry of the victim.',
+    description: 'Reads pg_stat_database.deadlocks per database, since its statistics were last reset.',
+    severities: { warning: '100 deadlocks or more', info: 'at least one deadlock' },
+    remediation: 'Find the queries in the server log, lock rows in one order in the application, and retry 40P01.',
   },
   uses: ['databases'],
   evaluate(snapshot) {

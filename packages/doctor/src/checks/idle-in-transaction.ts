@@ -1,7 +1,8 @@
-import { defineCheck } from './define-check.js';
-import type { FindingDraft } from './finding.js';
-import { countText, pinText, pinningSessions, severityFor } from './session-finding.js';
-import { formatDuration, quoteIdent } from './sql-text.js';
+import { defineCheck } from '../engine/define-check.js';
+import type { FindingDraft } from '../engine/finding.js';
+import { countText, pinText, pinningSessions, severityFor } from '../engine/session-finding.js';
+import { formatDuration } from '../report/format.js';
+import { quoteIdent } from '@mvcc-doctor/pg/quote';
 
 export default defineCheck({
   id: 'idle-in-transaction',
@@ -9,6 +10,10 @@ export default defineCheck({
     title: 'Idle in transaction, pinning the horizon',
     area: 'horizon',
     why: 'A session that opened a transaction and went idle keeps its XID or snapshot alive, so VACUUM can neither remove rows deleted since nor freeze past it. It is the commonest cause of bloat and of blocked freezing, usually a leaked transaction in the application.',
+    description: 'Reports sessions idle in transaction that hold an XID or a snapshot (a session with neither pins nothing), with how long they have been idle and the tables whose dead tuples they keep.',
+    severities: { critical: 'idle 12x the threshold and at least ten minutes', warning: 'idle past the threshold, or shown to keep dead tuples' },
+    thresholds: ['idleInTransactionSeconds'],
+    remediation: 'Terminate the session (its transaction rolls back) and set idle_in_transaction_session_timeout so the next leak ends itself; fix the leak in the code the finding names.',
   },
   uses: ['activity'],
   evaluate(snapshot, { thresholds }) {

@@ -1,8 +1,8 @@
 import type { ActivityRow, LockRow } from '../collect/rows.js';
-import { defineCheck } from './define-check.js';
-import type { FindingDraft } from './finding.js';
-import { originOf } from './origin.js';
-import { formatDuration } from './sql-text.js';
+import { defineCheck } from '../engine/define-check.js';
+import type { FindingDraft } from '../engine/finding.js';
+import { originOf } from '../engine/origin.js';
+import { formatDuration } from '../report/format.js';
 
 const DDL = /^\s*(?:\/\*.*?\*\/\s*)*(ALTER|DROP|TRUNCATE|REINDEX|CLUSTER|VACUUM\s+FULL|VACUUM\s*\(\s*FULL|LOCK|CREATE\s+(?:UNIQUE\s+)?INDEX(?!\s+CONCURRENTLY))\b/i;
 
@@ -12,6 +12,10 @@ export default defineCheck({
     title: 'Blocked sessions and lock queues',
     area: 'locks',
     why: 'Locks are granted in queue order: once a DDL statement waits for an ACCESS EXCLUSIVE lock, every later reader queues behind it, so one idle transaction plus one ALTER TABLE stops all traffic on the table.',
+    description: 'Builds blocking trees from pg_blocking_pids() and walks each to its root blocker; a DDL statement with sessions queued behind it is always reported.',
+    severities: { critical: 'sessions queued behind waiting DDL, five or more waiters, or a wait of a minute', warning: 'a wait past the threshold' },
+    thresholds: ['lockWaitSeconds'],
+    remediation: 'Cancel the waiting DDL first (the queue behind it drains), end the root blocker if it is stuck, and run DDL with a lock_timeout.',
   },
   uses: ['activity'],
   evaluate(snapshot, { thresholds }) {

@@ -1,7 +1,7 @@
-import { defineCheck } from './define-check.js';
-import type { FindingDraft } from './finding.js';
-import { countText, pinText, pinningSessions, severityFor } from './session-finding.js';
-import { formatDuration } from './sql-text.js';
+import { defineCheck } from '../engine/define-check.js';
+import type { FindingDraft } from '../engine/finding.js';
+import { countText, pinText, pinningSessions, severityFor } from '../engine/session-finding.js';
+import { formatDuration } from '../report/format.js';
 
 export default defineCheck({
   id: 'long-transaction',
@@ -9,6 +9,10 @@ export default defineCheck({
     title: 'Long-running transaction, pinning the horizon',
     area: 'horizon',
     why: 'A long statement or transaction keeps the snapshot it started with, so every row version deleted since must stay on disk. Tables churned meanwhile bloat, and freezing cannot pass its xmin.',
+    description: 'Reports transactions (active or idle, not waiting on a lock) that pin the horizon, with their age and the tables whose dead tuples they keep.',
+    severities: { critical: '12x the threshold and at least ten minutes old', warning: 'past the threshold, or shown to keep dead tuples' },
+    thresholds: ['longTransactionSeconds'],
+    remediation: 'Cancel the statement, terminate the session if that is not enough, and bound such work with statement_timeout (transaction_timeout on 17+).',
   },
   // Sessions waiting on a lock are reported by lock-blocking, under their root blocker.
   uses: ['activity'],

@@ -1,10 +1,11 @@
 import { settingNumber } from '../collect/rows.js';
 import type { Snapshot } from '../collect/snapshot.js';
-import { blocksVacuumIn, horizonHolders, releaseSteps } from './horizon-holders.js';
-import { defineCheck } from './define-check.js';
-import type { FindingDraft } from './finding.js';
-import { formatCount, qualified } from './sql-text.js';
-import { ageLimits, describeRate, timeLeft, ZONE_SEVERITY, zoneOf } from './wraparound-limits.js';
+import { blocksVacuumIn, horizonHolders, releaseSteps } from '../mvcc/horizon-holders.js';
+import { defineCheck } from '../engine/define-check.js';
+import type { FindingDraft } from '../engine/finding.js';
+import { formatCount } from '../report/format.js';
+import { qualified } from '../report/sql-text.js';
+import { ageLimits, describeRate, timeLeft, ZONE_SEVERITY, zoneOf } from '../mvcc/wraparound-limits.js';
 
 export default defineCheck({
   id: 'mxid-wraparound',
@@ -12,6 +13,10 @@ export default defineCheck({
     title: 'MultiXact ID wraparound',
     area: 'wraparound',
     why: 'Rows locked by several transactions (FOR SHARE, foreign keys) carry a 32-bit MultiXact ID that VACUUM must freeze like an XID. When mxid_age nears 2^31 PostgreSQL warns, then refuses commands that create MultiXacts.',
+    description: 'Reads each database\'s mxid_age(datminmxid), its oldest tables by MultiXact age, the MultiXact rate sampled with --sample, and (as superuser) the MultiXact member space in use, against the same zones as XIDs.',
+    severities: { critical: 'past vacuum_multixact_failsafe_age, in the warning or stop zone, or member space three quarters used', warning: 'past autovacuum_multixact_freeze_max_age, or member space half used' },
+    settings: ['autovacuum_multixact_freeze_max_age', 'vacuum_multixact_failsafe_age'],
+    remediation: 'Release prepared transactions that lock the oldest tables, VACUUM (FREEZE) them oldest first, then find the FOR SHARE / foreign-key workload that creates MultiXacts.',
   },
   uses: ['databases', 'settings'],
   evaluate(snapshot) {

@@ -1,12 +1,12 @@
-import { defineCheck } from './define-check.js';
-import type { FindingDraft } from './finding.js';
+import { defineCheck } from '../engine/define-check.js';
+import type { FindingDraft } from '../engine/finding.js';
 import type { PreparedLock } from '../collect/rows.js';
 import { settingNumber } from '../collect/rows.js';
 import type { Snapshot } from '../collect/snapshot.js';
-import { blocksVacuumIn, horizonHolders, releaseSteps } from './horizon-holders.js';
-import { ageLimits, zoneOf, type Zone } from './wraparound-limits.js';
-import { keptEvidence, tablesKeptBy } from './kept-dead-tuples.js';
-import { formatCount, formatDuration } from './sql-text.js';
+import { blocksVacuumIn, horizonHolders, releaseSteps } from '../mvcc/horizon-holders.js';
+import { ageLimits, zoneOf, type Zone } from '../mvcc/wraparound-limits.js';
+import { keptEvidence, tablesKeptBy } from '../mvcc/kept-dead-tuples.js';
+import { formatCount, formatDuration } from '../report/format.js';
 
 export default defineCheck({
   id: 'prepared-transaction',
@@ -14,6 +14,11 @@ export default defineCheck({
     title: 'Orphaned prepared transaction',
     area: 'horizon',
     why: 'A prepared (two-phase) transaction outlives its session and even a restart: its locks and its XID stay until someone runs COMMIT or ROLLBACK PREPARED. It blocks freezing in its database, and the locks it holds can stall DDL and VACUUM.',
+    description: 'Reads pg_prepared_xacts with each prepared transaction\'s locks, and the wraparound zone of its database: one that keeps VACUUM from a database near wraparound is reported however young.',
+    severities: { critical: 'an hour old, 100M XIDs behind, or harming a database near wraparound', warning: 'older than the threshold, or locking tables an anti-wraparound VACUUM needs' },
+    thresholds: ['preparedTransactionSeconds'],
+    settings: ['autovacuum_freeze_max_age', 'vacuum_failsafe_age'],
+    remediation: 'Ask the transaction manager whether it committed; then COMMIT PREPARED or ROLLBACK PREPARED it, in its own database.',
   },
   uses: ['prepared'],
   evaluate(snapshot, { thresholds }) {

@@ -1,6 +1,7 @@
-import { defineCheck } from './define-check.js';
-import type { FindingDraft } from './finding.js';
-import { formatBytes, formatCount, formatDuration, quoteLiteral } from './sql-text.js';
+import { defineCheck } from '../engine/define-check.js';
+import type { FindingDraft } from '../engine/finding.js';
+import { formatBytes, formatCount, formatDuration } from '../report/format.js';
+import { quoteLiteral } from '@mvcc-doctor/pg/quote';
 
 export default defineCheck({
   id: 'replication-slot',
@@ -8,6 +9,10 @@ export default defineCheck({
     title: 'Replication slot holding the horizon or WAL',
     area: 'horizon',
     why: "A slot keeps everything its consumer has not confirmed: WAL from restart_lsn, and with xmin (physical, hot_standby_feedback) or catalog_xmin (logical) the rows VACUUM would otherwise remove. An abandoned slot holds them forever.",
+    description: 'Reads pg_replication_slots: inactive slots that hold xmin, catalog_xmin or WAL, active slots past the XID or WAL thresholds, and invalidated slots.',
+    severities: { critical: 'invalidated, 100M XIDs behind, or retaining 10x the WAL threshold', warning: 'inactive, or past the XID or WAL threshold', info: 'active and holding, below the thresholds' },
+    thresholds: ['slotXids', 'slotRetainedBytes'],
+    remediation: 'Drop a slot nothing will consume again (pg_drop_replication_slot); for an active one, find why its consumer lags.',
   },
   uses: ['slots'],
   evaluate(snapshot, { thresholds }) {

@@ -1,6 +1,6 @@
-import { defineCheck } from './define-check.js';
-import type { FindingDraft } from './finding.js';
-import { formatCount } from './sql-text.js';
+import { defineCheck } from '../engine/define-check.js';
+import type { FindingDraft } from '../engine/finding.js';
+import { formatCount } from '../report/format.js';
 
 export default defineCheck({
   id: 'standby-feedback',
@@ -8,6 +8,10 @@ export default defineCheck({
     title: 'Standby feedback holding the primary back',
     area: 'horizon',
     why: "With hot_standby_feedback on, a standby reports the xmin of its oldest query and the primary keeps every row version that query might read. A long report on a replica thus bloats the primary.",
+    description: 'Reads pg_stat_replication on the primary: a standby whose hot_standby_feedback xmin is past the threshold holds the primary\'s horizon for the whole cluster.',
+    severities: { critical: '100M XIDs or more behind', warning: 'past the XID threshold' },
+    thresholds: ['slotXids'],
+    remediation: 'End the oldest query on the standby, or turn hot_standby_feedback off there and accept query cancellations.',
   },
   uses: ['standbys'],
   evaluate(snapshot, { thresholds }) {

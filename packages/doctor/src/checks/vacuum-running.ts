@@ -1,6 +1,6 @@
-import { defineCheck } from './define-check.js';
-import type { FindingDraft } from './finding.js';
-import { formatDuration } from './sql-text.js';
+import { defineCheck } from '../engine/define-check.js';
+import type { FindingDraft } from '../engine/finding.js';
+import { formatDuration } from '../report/format.js';
 
 export default defineCheck({
   id: 'vacuum-running',
@@ -8,6 +8,9 @@ export default defineCheck({
     title: 'Vacuums in progress',
     area: 'vacuum',
     why: 'An anti-wraparound autovacuum cannot be skipped and does not yield its lock; if it waits on a lock or crawls under cost limits, the database keeps ageing. Its progress shows whether freezing will finish in time.',
+    description: 'Reads pg_stat_progress_vacuum joined to pg_stat_activity: every VACUUM and autovacuum in progress, its phase and progress, and whether it waits on a lock or a buffer pin.',
+    severities: { warning: 'waiting on a lock or a buffer pin, or an anti-wraparound autovacuum running over an hour', info: 'running' },
+    remediation: 'Let it finish; end what it waits for (lock-blocking names the holder); lower autovacuum_vacuum_cost_delay to speed it up.',
   },
   uses: ['vacuumProgress'],
   evaluate(snapshot) {

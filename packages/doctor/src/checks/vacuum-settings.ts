@@ -1,7 +1,7 @@
 import { settingNumber, settingText } from '../collect/rows.js';
-import { defineCheck } from './define-check.js';
-import type { FindingDraft } from './finding.js';
-import { formatCount } from './sql-text.js';
+import { defineCheck } from '../engine/define-check.js';
+import type { FindingDraft } from '../engine/finding.js';
+import { formatCount } from '../report/format.js';
 
 export default defineCheck({
   id: 'vacuum-settings',
@@ -9,6 +9,10 @@ export default defineCheck({
     title: 'Vacuum and freezing settings',
     area: 'settings',
     why: 'Autovacuum can only keep up if it has enough workers and I/O budget for the tables it must visit, and freezing only protects you if it starts well before the wraparound limits.',
+    description: 'Reviews the server\'s own settings (not the session\'s) for freezing that starts too late, throttled autovacuum, too few workers for the table count, and idle transactions that never time out while prepared transactions are on.',
+    severities: { warning: 'autovacuum_freeze_max_age above 1 billion, or autovacuum_vacuum_cost_delay above 10 ms', info: 'failsafe below the freeze age, few workers for many tables, no idle-in-transaction timeout with prepared transactions on' },
+    settings: ['autovacuum_freeze_max_age', 'vacuum_failsafe_age', 'autovacuum_vacuum_cost_delay', 'autovacuum_max_workers', 'max_prepared_transactions', 'idle_in_transaction_session_timeout'],
+    remediation: 'ALTER SYSTEM the setting named in the finding to the value it suggests, and reload (or restart where noted).',
   },
   uses: ['settings'],
   evaluate(snapshot) {

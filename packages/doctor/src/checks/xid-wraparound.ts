@@ -1,10 +1,12 @@
 import type { TableRow } from '../collect/rows.js';
 import { settingNumber } from '../collect/rows.js';
-import { defineCheck } from './define-check.js';
-import type { FindingDraft } from './finding.js';
-import { blocksVacuumIn, horizonHolders, holdsDatabase, releaseSteps } from './horizon-holders.js';
-import { formatCount, qualified, quoteIdent } from './sql-text.js';
-import { ageLimits, describeRate, timeLeft, ZONE_SEVERITY, zoneOf, type Zone } from './wraparound-limits.js';
+import { defineCheck } from '../engine/define-check.js';
+import type { FindingDraft } from '../engine/finding.js';
+import { blocksVacuumIn, horizonHolders, holdsDatabase, releaseSteps } from '../mvcc/horizon-holders.js';
+import { formatCount } from '../report/format.js';
+import { qualified } from '../report/sql-text.js';
+import { quoteIdent } from '@mvcc-doctor/pg/quote';
+import { ageLimits, describeRate, timeLeft, ZONE_SEVERITY, zoneOf, type Zone } from '../mvcc/wraparound-limits.js';
 
 export default defineCheck({
   id: 'xid-wraparound',
@@ -12,6 +14,10 @@ export default defineCheck({
     title: 'Transaction ID wraparound',
     area: 'wraparound',
     why: 'XIDs are 32-bit: rows older than 2^31 XIDs would turn invisible, so VACUUM must freeze them and advance relfrozenxid. Past the warning limit PostgreSQL nags; 3M XIDs before wraparound it refuses every command that needs a new XID.',
+    description: 'Reads each database\'s age(datfrozenxid), its oldest tables (TOAST included) and the XID rate sampled with --sample, and places the database in a zone: past autovacuum_freeze_max_age, past vacuum_failsafe_age, inside the warning zone (40M XIDs before wraparound on 14+), or in the stop zone (3M before).',
+    severities: { critical: 'past vacuum_failsafe_age, in the warning zone or in the stop zone', warning: 'past autovacuum_freeze_max_age' },
+    settings: ['autovacuum_freeze_max_age', 'vacuum_failsafe_age'],
+    remediation: 'Release whatever holds the horizon or locks the oldest tables, then VACUUM (FREEZE, TRUNCATE false) the oldest tables first; `mvcc-doctor freeze` does the whole rescue.',
   },
   uses: ['databases', 'settings'],
   evaluate(snapshot) {

@@ -1,9 +1,9 @@
-import { defineCheck } from './define-check.js';
-import type { FindingDraft } from './finding.js';
-import { horizonHolders, releaseSteps, type HorizonHolder } from './horizon-holders.js';
-import { keptEvidence, tablesKeptBy } from './kept-dead-tuples.js';
-import { originOf } from './origin.js';
-import { formatCount, formatDuration } from './sql-text.js';
+import { defineCheck } from '../engine/define-check.js';
+import type { FindingDraft } from '../engine/finding.js';
+import { describeHolder, horizonHolders, releaseSteps, type HorizonHolder } from '../mvcc/horizon-holders.js';
+import { keptEvidence, tablesKeptBy } from '../mvcc/kept-dead-tuples.js';
+import { originOf } from '../engine/origin.js';
+import { formatCount, formatDuration } from '../report/format.js';
 
 export default defineCheck({
   id: 'xmin-horizon',
@@ -11,6 +11,10 @@ export default defineCheck({
     title: 'xmin horizon held back',
     area: 'horizon',
     why: 'VACUUM may only remove row versions that no snapshot can still see, and may only freeze up to the oldest xmin. One old transaction, prepared transaction, slot or standby therefore stops cleanup and freezing everywhere it reaches.',
+    description: 'Finds the oldest holder of the xmin horizon among sessions (backend_xid, backend_xmin), prepared transactions, replication slots and standbys, with the tables whose dead tuples it keeps.',
+    severities: { critical: 'the horizon is 100M XIDs or more behind', warning: 'the horizon is past the XID or time threshold, or VACUUM has shown dead tuples it keeps' },
+    thresholds: ['horizonXids', 'horizonSeconds'],
+    remediation: 'End or roll back the oldest holder (terminate the session, ROLLBACK PREPARED, drop the slot, end the standby query), then VACUUM the tables it kept.',
   },
   uses: ['activity', 'prepared', 'slots'],
   evaluate(snapshot, { thresholds }) {
@@ -24,9 +28,9 @@ export default defineCheck({
     const finding: FindingDraft = {
       severity: oldest.xids >= 100_000_000 ? 'critical' : 'warning',
       subject: subjectOf(oldest),
-      summary: `The xmin horizon is held ${formatCount(oldest.xids)} XIDs back${oldest.seconds !== undefined ? ` for ${formatDuration(oldest.seconds)}` : ''} by ${describe(oldest)}${kept.length ? `; ${kept.length} table(s) keep dead tuples because of it` : ''}.`,
+      summary: `The xmin horizon is held ${formatCount(oldest.xids)} XIDs back${oldest.seconds !== undefined ? ` for ${formatDuration(oldest.seconds)}` : ''} by ${describeHolder(oldest)}${kept.length ? `; ${kept.length} table(s) keep dead tuples because of it` : ''}.`,
       evidence: [
-        ...holders.slice(0, 5).map((h) => ({ holder: describe(h), xmin: h.xmin, xids_behind: h.xids, held_for: h.seconds === undefined ? undefined : formatDuration(h.seconds), reach: h.reach, database: h.database })),
+        ...holders.slice(0, 5).map((h) => ({ holder: describeHolder(h), xmin: h.xmin, xids_behind: h.xids, held_for: h.seconds === undefined ? undefined : formatDuration(h.seconds), reach: h.reach, database: h.database })),
         ...keptEvidence(kept),
       ],
       remediation: [...releaseSteps(oldest), `-- then VACUUM (VERBOSE) the tables listed to remove what it kept`],
@@ -47,20 +51,5 @@ function subjectOf(h: HorizonHolder): FindingDraft['subject'] {
       return { slot: h.slot!.slot_name };
     case 'standby':
       return { standby: h.standby!.application_name };
-  }
-}
-
-export function describe(h: HorizonHolder): string {
-  switch (h.kind) {
-    case 'session': {
-      const s = h.session!;
-      return `session pid ${s.pid} (${s.state ?? 'unknown state'}${s.application_name ? `, application "${s.application_name}"` : ''}${s.usename ? `, user ${s.usename}` : ''})`;
-    }
-    case 'prepared-transaction':
-      return `prepared transaction '${h.prepared!.gid}' in database "${h.database}"`;
-    case 'replication-slot':
-      return `${h.slot!.active ? 'active' : 'inactive'} ${h.slot!.slot_type} replication slot "${h.slot!.slot_name}"${h.reach === 'catalog' ? ' (catalog_xmin: system catalogs only)' : ''}`;
-    case 'standby':
-      return `standby "${h.standby!.application_name}" through hot_standby_feedback`;
   }
 }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_THRESHOLDS, type Thresholds } from '../checks/thresholds.js';
+import { DEFAULT_THRESHOLDS, type Thresholds } from '../engine/thresholds.js';
 import { DoctorError } from '../connect/doctor-error.js';
 import { diagnose } from '../diagnose.js';
 import { renderMarkdown } from '../report/markdown.js';

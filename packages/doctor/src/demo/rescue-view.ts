@@ -1,7 +1,7 @@
 import type { PlannedRelation } from '../rescue/freeze-plan.js';
 import type { RescueEvent } from '../rescue/rescue.js';
 import { renderRelease } from '../rescue/run-text.js';
-import { formatCount } from '../checks/sql-text.js';
+import { formatCount } from '../report/format.js';
 
 /**
  * The rescue as the demo tells it: the blockers released, each user table frozen, the system catalogs summed

@@ -1,4 +1,4 @@
-import type { Thresholds } from '../checks/thresholds.js';
+import type { Thresholds } from '../engine/thresholds.js';
 import { resolveConnOptions } from '../connect/conn-options.js';
 import { diagnose } from '../diagnose.js';
 import { Cluster, type Fault } from '@mvcc-doctor/lab';

@@ -1,5 +1,5 @@
 import type { Skip, XidRate } from '../collect/snapshot.js';
-import type { Finding, Severity } from '../checks/finding.js';
+import type { Finding, Severity } from '../engine/finding.js';
 
 /** Everything a renderer needs; also the JSON document (schema_version 1). */
 export interface Report {

@@ -1,5 +1,6 @@
 import type { ConnOptions } from '../connect/conn-options.js';
 import type { Blocker } from './blockers.js';
+import { quoteLiteral } from '@mvcc-doctor/pg/quote';
 import { pgErrorOf } from '../connect/pg-error.js';
 import { openSession, type Session } from '../connect/safe-session.js';
 import { rescueSessionOptions } from './rescue-session.js';
@@ -86,7 +87,7 @@ async function releaseOne(
       const [row] = await session.query<{ xid: string }>('SELECT transaction::text AS xid FROM pg_prepared_xacts WHERE gid = $1', [id.gid]);
       if (!row) return { blocker, status: 'gone', message: `prepared transaction '${id.gid}' is already finished` };
       if (id.xid && row.xid !== id.xid) return { blocker, status: 'changed', message: `gid '${id.gid}' now names another transaction (${row.xid}); left alone` };
-      await session.query(`ROLLBACK PREPARED '${id.gid!.replace(/'/g, "''")}'`);
+      await session.query(`ROLLBACK PREPARED ${quoteLiteral(id.gid!)}`);
       return { blocker, status: 'released', message: `rolled back prepared transaction '${id.gid}' in database "${blocker.database}"` };
     }
     case 'drop-slot': {

@@ -1,6 +1,8 @@
-import type { HorizonHolder } from '../checks/horizon-holders.js';
-import { formatCount, inDatabase, qualified, quoteLiteral } from '../checks/sql-text.js';
-import { describe as describeHolder } from '../checks/xmin-horizon.js';
+import type { HorizonHolder } from '../mvcc/horizon-holders.js';
+import { formatCount } from '../report/format.js';
+import { inDatabase, qualified } from '../report/sql-text.js';
+import { quoteLiteral } from '@mvcc-doctor/pg/quote';
+import { describeHolder } from '../mvcc/horizon-holders.js';
 import type { PlanInputs } from './plan-sql.js';
 
 /** What `--release-blockers` does about a blocker; "none": it is only named (a standby, an active slot, a lock without a snapshot). */

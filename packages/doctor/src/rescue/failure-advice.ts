@@ -1,5 +1,5 @@
-import { formatCount } from '../checks/sql-text.js';
 import type { PgError } from '../connect/pg-error.js';
+import { formatCount } from '../report/format.js';
 import type { PlannedRelation } from './freeze-plan.js';
 
 /** What went wrong with one VACUUM, as the run decides what to do about it. */

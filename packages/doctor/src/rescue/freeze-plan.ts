@@ -1,7 +1,8 @@
-import { horizonHolders, type HorizonHolder } from '../checks/horizon-holders.js';
-import { qualified, quoteIdent } from '../checks/sql-text.js';
-import { ageLimits, zoneOf, type AgeLimits, type Zone } from '../checks/wraparound-limits.js';
-import { describe as describeHolder } from '../checks/xmin-horizon.js';
+import { horizonHolders, type HorizonHolder } from '../mvcc/horizon-holders.js';
+import { qualified } from '../report/sql-text.js';
+import { quoteIdent } from '@mvcc-doctor/pg/quote';
+import { ageLimits, zoneOf, type AgeLimits, type Zone } from '../mvcc/wraparound-limits.js';
+import { describeHolder } from '../mvcc/horizon-holders.js';
 import { settingNumber } from '../collect/rows.js';
 import type { DatabaseRow } from '../collect/rows.js';
 import type { Skip } from '../collect/snapshot.js';

@@ -1,5 +1,6 @@
-import { formatBytes, formatCount, formatDuration, inDatabase } from '../checks/sql-text.js';
-import type { Zone } from '../checks/wraparound-limits.js';
+import { formatBytes, formatCount, formatDuration } from '../report/format.js';
+import { inDatabase } from '../report/sql-text.js';
+import type { Zone } from '../mvcc/wraparound-limits.js';
 import type { DatabasePlan, FreezePlan } from './freeze-plan.js';
 
 export interface PlanTextStyle {

@@ -1,4 +1,4 @@
-import { formatCount, formatDuration } from '../checks/sql-text.js';
+import { formatCount, formatDuration } from '../report/format.js';
 import type { DatabaseAge, FreezeEvent, WorkerState } from './run-types.js';
 
 export interface ProgressViewOptions {

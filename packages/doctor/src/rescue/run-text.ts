@@ -1,4 +1,4 @@
-import { formatCount } from '../checks/sql-text.js';
+import { formatCount } from '../report/format.js';
 import type { ReleaseResult } from './blocker-release.js';
 import type { FreezePlan } from './freeze-plan.js';
 import type { FreezeRunResult } from './run-types.js';

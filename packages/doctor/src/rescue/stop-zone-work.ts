@@ -1,7 +1,7 @@
 import { sqlFor } from '../collect/dataset.js';
 import type { DatabaseRow, ServerRow, SettingRow } from '../collect/rows.js';
 import type { Snapshot } from '../collect/snapshot.js';
-import { ageLimits } from '../checks/wraparound-limits.js';
+import { ageLimits } from '../mvcc/wraparound-limits.js';
 import type { ConnOptions } from '../connect/conn-options.js';
 import { forEachDatabase } from '../connect/each-database.js';
 import { openSession } from '../connect/safe-session.js';

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHECKS } from '../../src/checks/registry.js';
 import { Cluster } from '@mvcc-doctor/lab';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHECKS } from '../../src/checks/index.js';
 import type { Report } from '../../src/report/report.js';
 import { cli } from './run-check.js';
 

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Finding } from '../../src/checks/finding.js';
 import { Cluster, idleInTransaction, lockBlocking } from '@mvcc-doctor/lab';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Finding } from '../../src/engine/finding.js';
 import type { Report } from '../../src/report/report.js';
 import { cli, vacuumCounted } from './run-check.js';
 

@@ -1,10 +1,21 @@
-import type { Finding } from '../../src/checks/finding.js';
+import { Cluster, type ClusterOptions, vacuumVerbose, waitFor } from '@mvcc-doctor/lab';
+import { expect } from 'vitest';
+import type { Finding } from '../../src/engine/finding.js';
 import type { CommandIO } from '../../src/cli/io.js';
 import { runCli } from '../../src/cli/run-cli.js';
 import { resolveConnOptions } from '../../src/connect/conn-options.js';
 import { diagnose, type DiagnoseOptions } from '../../src/diagnose.js';
-import { type Cluster, vacuumVerbose, waitFor } from '@mvcc-doctor/lab';
 import type { Report } from '../../src/report/report.js';
+
+/** Every horizon threshold at zero: a healthy cluster must stay silent even so (nothing pins, nothing waits). */
+export const ALL_ZERO = Object.freeze({ idleInTransactionSeconds: 0, longTransactionSeconds: 0, preparedTransactionSeconds: 0, horizonXids: 0, horizonSeconds: 0, slotXids: 0 });
+
+/** check with every horizon threshold at zero, as a healthy case runs it: nothing may be skipped either. */
+export async function checkAtZero(cluster: Cluster): Promise<Report> {
+  const report = await check(cluster, { thresholds: ALL_ZERO });
+  expect(report.skipped).toEqual([]);
+  return report;
+}
 
 /** `mvcc-doctor check` as the library runs it, against a lab cluster, without the XID sample unless asked. */
 export async function check(cluster: Cluster, options: DiagnoseOptions & { user?: string; password?: string; database?: string } = {}): Promise<Report> {
@@ -69,4 +80,25 @@ export async function vacuumCounted(cluster: Cluster, table: string, deleted: nu
   const verbose = await vacuumVerbose(cluster, table, database);
   await statsShow(cluster, table, { vacuumed: true }, database);
   return verbose;
+}
+
+/**
+ * A cluster created with bad vacuum settings: autovacuum and track_counts off, freezing that starts late, a
+ * failsafe below the freeze age, autovacuum throttled to a crawl.
+ */
+export const BAD_SETTINGS: ClusterOptions = Object.freeze({
+  autovacuum: false,
+  settings: { track_counts: false, autovacuum_freeze_max_age: 1_500_000_000, vacuum_failsafe_age: 100_000_000, autovacuum_vacuum_cost_delay: '50ms' },
+});
+
+/** A cluster per major version, each with a second database "shop", for a check tester suite per version. */
+export function eachMajor(majors: number[], label: string, options: ClusterOptions = {}): { name: string; start: () => Promise<Cluster> }[] {
+  return majors.map((major) => ({
+    name: `PostgreSQL ${major}`,
+    start: async () => {
+      const cluster = await Cluster.create({ major, label: `${label}${major}`, ...options });
+      await cluster.sql('CREATE DATABASE shop');
+      return cluster;
+    },
+  }));
 }

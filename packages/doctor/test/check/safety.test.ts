@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHECKS } from '../../src/checks/registry.js';
+import { CHECKS } from '../../src/checks/index.js';
 import { resolveConnOptions } from '../../src/connect/conn-options.js';
 import { APPLICATION_NAME, openSession } from '../../src/connect/safe-session.js';
 import { Cluster, waitFor, idleInTransaction, lockBlocking, preparedTransaction } from '@mvcc-doctor/lab';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { quoteIdent } from '../../src/checks/sql-text.js';
 import { Cluster, listInstallations } from '@mvcc-doctor/lab';
+import { quoteIdent } from '@mvcc-doctor/pg/quote';
 import type { FreezePlan } from '../../src/rescue/freeze-plan.js';
 import type { FreezeRunResult } from '../../src/rescue/run-types.js';
 import { cli } from './helpers.js';

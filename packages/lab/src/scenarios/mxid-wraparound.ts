@@ -1,7 +1,8 @@
+import { quoteLiteral } from '@mvcc-doctor/pg/quote';
 import type { Cluster } from '../cluster.js';
 import { LabError } from '../lab-error.js';
 import { readControlData, setNextMultiXact, singleUser, STOP_MARGIN, WARN_MARGIN, WRAP_DISTANCE } from '../reset-wal.js';
-import { ageTables, holdInZone, isFreshlyAged, literal, QUALIFIED, readAgedTables, type AgedTablesOptions } from '../wraparound-template.js';
+import { ageTables, holdInZone, isFreshlyAged, QUALIFIED, readAgedTables, type AgedTablesOptions } from '../wraparound-template.js';
 import { once, uniqueName, type Fault } from './fault.js';
 
 /**
@@ -128,7 +129,7 @@ export async function mxidWraparound(cluster: Cluster, options: MxidWraparoundOp
      */
     release: once(async () => {
       const { rows: still } = await cluster.sql('SELECT 1 FROM pg_prepared_xacts WHERE gid = $1', [gid]);
-      if (still.length > 0) await cluster.sql(`ROLLBACK PREPARED ${literal(gid)}`, [], database);
+      if (still.length > 0) await cluster.sql(`ROLLBACK PREPARED ${quoteLiteral(gid)}`, [], database);
     }),
   };
 }

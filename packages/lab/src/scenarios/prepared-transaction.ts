@@ -1,3 +1,4 @@
+import { quoteLiteral } from '@mvcc-doctor/pg/quote';
 import type { Cluster } from '../cluster.js';
 import { waitFor } from '../evidence.js';
 import { endQuietly, once, uniqueName, type Fault } from './fault.js';
@@ -83,7 +84,7 @@ export async function preparedTransaction(
     await session.query('BEGIN');
     if (options.lockMode) await session.query(`LOCK TABLE ${lockedTable} IN ${options.lockMode} MODE`);
     await session.query(`UPDATE ${lockedTable} SET payload = 'v1' WHERE id <= $1`, [lockedRows]);
-    await session.query(`PREPARE TRANSACTION '${gid.replace(/'/g, "''")}'`);
+    await session.query(`PREPARE TRANSACTION ${quoteLiteral(gid)}`);
   } finally {
     // The coordinator crashes: its session goes, the prepared transaction stays.
     await endQuietly(session);
@@ -113,7 +114,7 @@ export async function preparedTransaction(
     locks,
     release: once(async () => {
       try {
-        await cluster.sql(`ROLLBACK PREPARED '${gid.replace(/'/g, "''")}'`, [], database);
+        await cluster.sql(`ROLLBACK PREPARED ${quoteLiteral(gid)}`, [], database);
       } catch (error) {
         // 42704: already committed or rolled back (by a test or by the doctor's rescue).
         if ((error as { code?: string }).code !== '42704') throw error;

@@ -105,3 +105,19 @@ export function releaseSteps(holder: HorizonHolder): string[] {
       return [`-- on standby "${holder.standby!.application_name}": end its long queries, or set hot_standby_feedback = off there`];
   }
 }
+
+/** A holder as findings and plans name it. */
+export function describeHolder(h: HorizonHolder): string {
+  switch (h.kind) {
+    case 'session': {
+      const s = h.session!;
+      return `session pid ${s.pid} (${s.state ?? 'unknown state'}${s.application_name ? `, application "${s.application_name}"` : ''}${s.usename ? `, user ${s.usename}` : ''})`;
+    }
+    case 'prepared-transaction':
+      return `prepared transaction '${h.prepared!.gid}' in database "${h.database}"`;
+    case 'replication-slot':
+      return `${h.slot!.active ? 'active' : 'inactive'} ${h.slot!.slot_type} replication slot "${h.slot!.slot_name}"${h.reach === 'catalog' ? ' (catalog_xmin: system catalogs only)' : ''}`;
+    case 'standby':
+      return `standby "${h.standby!.application_name}" through hot_standby_feedback`;
+  }
+}

@@ -30,3 +30,16 @@ export const DEFAULT_THRESHOLDS: Thresholds = Object.freeze({
   slotXids: 1_000_000,
   slotRetainedBytes: 1024 ** 3,
 });
+
+/** One line per threshold, for the generated check docs (docs/checks). */
+export const THRESHOLD_DOCS: Record<keyof Thresholds, string> = Object.freeze({
+  idleInTransactionSeconds: 'seconds idle in transaction before a pinning session is a warning (critical after 12x, and never before ten minutes)',
+  longTransactionSeconds: 'seconds before a transaction pinning the horizon is a warning (critical after 12x, and never before ten minutes)',
+  preparedTransactionSeconds: 'seconds before a prepared transaction is reported (sooner when it harms a database near wraparound)',
+  horizonXids: 'XIDs the oldest horizon holder may hold back before it is reported',
+  horizonSeconds: 'seconds the oldest horizon holder may hold before it is reported',
+  lockWaitSeconds: 'seconds a lock wait may last before it is reported (a queue behind DDL always is)',
+  deadTuples: 'dead tuples in a table worth reporting',
+  slotXids: 'XIDs of age an inactive slot or a standby may hold before it is reported',
+  slotRetainedBytes: 'bytes of WAL a slot may retain before it is reported',
+});

@@ -1,21 +1,4 @@
-/** Quote an identifier for SQL we print or run: always quoted, so hostile names stay names. */
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** A string literal, standard-conforming (no backslash escapes). */
-export function quoteLiteral(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
-
-export function qualified(schema: string, name: string): string {
-  return `${quoteIdent(schema)}.${quoteIdent(name)}`;
-}
-
-/** A psql line that switches database before running what follows. */
-export function inDatabase(database: string, sql: string): string {
-  return `\\connect ${quoteIdent(database)}\n${sql}`;
-}
+// Numbers, durations and sizes as findings, plans and progress print them.
 
 export function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');

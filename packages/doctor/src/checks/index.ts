@@ -1,9 +1,9 @@
+import type { CheckDefinition } from '../engine/define-check.js';
 import autovacuumDisabled from './autovacuum-disabled.js';
 import autovacuumLag from './autovacuum-lag.js';
 import checksumFailures from './checksum-failures.js';
 import deadTuples from './dead-tuples.js';
 import deadlocks from './deadlocks.js';
-import type { CheckDefinition } from './define-check.js';
 import idleInTransaction from './idle-in-transaction.js';
 import lockBlocking from './lock-blocking.js';
 import longTransaction from './long-transaction.js';
@@ -16,22 +16,25 @@ import vacuumSettings from './vacuum-settings.js';
 import xidWraparound from './xid-wraparound.js';
 import xminHorizon from './xmin-horizon.js';
 
-/** Every check, by id. Ids are stable: they are part of the JSON output and of alert rules. */
+/**
+ * Every check, sorted by id (one file each, named by its id, as ESLint keeps its rules). Ids are stable: they
+ * are part of the JSON output and of alert rules. Reports order findings by severity, then area, not by this list.
+ */
 export const CHECKS: readonly CheckDefinition[] = Object.freeze([
-  xidWraparound,
-  mxidWraparound,
-  xminHorizon,
+  autovacuumDisabled,
+  autovacuumLag,
+  checksumFailures,
+  deadTuples,
+  deadlocks,
   idleInTransaction,
+  lockBlocking,
   longTransaction,
+  mxidWraparound,
   preparedTransaction,
   replicationSlot,
   standbyFeedback,
-  deadTuples,
-  autovacuumLag,
-  autovacuumDisabled,
   vacuumRunning,
-  lockBlocking,
-  deadlocks,
-  checksumFailures,
   vacuumSettings,
+  xidWraparound,
+  xminHorizon,
 ]);

@@ -1,10 +1,10 @@
 import type { ActivityRow } from '../collect/rows.js';
 import type { Snapshot } from '../collect/snapshot.js';
 import type { FindingDraft, Severity } from './finding.js';
-import { horizonHolders, releaseSteps } from './horizon-holders.js';
-import { keptEvidence, tablesKeptBy } from './kept-dead-tuples.js';
+import { horizonHolders, releaseSteps } from '../mvcc/horizon-holders.js';
+import { keptEvidence, tablesKeptBy } from '../mvcc/kept-dead-tuples.js';
 import { originOf } from './origin.js';
-import { formatCount, formatDuration } from './sql-text.js';
+import { formatCount, formatDuration } from '../report/format.js';
 
 /** Sessions that really pin the horizon (backend_xid or backend_xmin), with the tables they keep dead tuples in. */
 export function pinningSessions(snapshot: Snapshot, match: (a: ActivityRow) => boolean): { session: ActivityRow; finding: Omit<FindingDraft, 'severity' | 'summary'>; keptTables: number }[] {

@@ -1,7 +1,7 @@
 import type { Skip, Snapshot } from '../collect/snapshot.js';
-import type { CheckContext, CheckDefinition } from './define-check.js';
+import { AREAS, type CheckContext, type CheckDefinition } from './define-check.js';
 import { SEVERITY_ORDER, type Finding } from './finding.js';
-import { CHECKS } from './registry.js';
+import { CHECKS } from '../checks/index.js';
 
 export interface CheckResults {
   findings: Finding[];
@@ -12,7 +12,9 @@ export interface CheckResults {
 export function runChecks(snapshot: Snapshot, context: CheckContext, checks: readonly CheckDefinition[] = CHECKS): CheckResults {
   const findings: Finding[] = [];
   const skipped: Skip[] = [...snapshot.skipped];
-  for (const check of checks) {
+  // Wraparound before horizon before vacuum…: within a severity, the most urgent mechanism is read first.
+  const ordered = [...checks].sort((a, b) => AREAS.indexOf(a.meta.area) - AREAS.indexOf(b.meta.area));
+  for (const check of ordered) {
     const missing = check.uses.find((name) => snapshot[name] === undefined);
     if (missing) {
       const why = snapshot.skipped.find((s) => s.what === missing)?.reason ?? `${missing} could not be read`;

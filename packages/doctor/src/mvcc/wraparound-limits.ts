@@ -1,6 +1,6 @@
-import type { Severity } from './finding.js';
+import type { Severity } from '../engine/finding.js';
 import type { XidRate } from '../collect/snapshot.js';
-import { formatCount, formatDuration } from './sql-text.js';
+import { formatCount, formatDuration } from '../report/format.js';
 
 /** Ages at which PostgreSQL acts, for XIDs or MultiXacts (varsup.c / multixact.c SetTransactionIdLimit). */
 export interface AgeLimits {
