@@ -17,8 +17,8 @@ The wraparound rescue, for every database of the cluster. "plan" (the default) c
 the horizon holders and whether the target can be reached while they hold, the blockers and how they would
 be released, the relations over the target in the order they would be frozen, and the exact SQL.
 "run" carries it out: VACUUM (FREEZE, TRUNCATE false) per relation, zone by zone, J sessions in parallel
-across all databases (the relations that hold a database in the stop zone start at once, while the plan is
-read), and stops as soon as every database is under the target. A relation that fails is reported with the
+across all databases (the relations that hold a database in the stop zone start at once, before the plan
+is read), and stops as soon as every database is under the target. A relation that fails is reported with the
 next step and the run goes on; Ctrl-C cancels its own VACUUMs. No statement needs a new XID, so it works in
 the stop zone. A second run continues where one stopped.
 

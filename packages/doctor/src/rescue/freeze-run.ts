@@ -140,6 +140,11 @@ export class FreezeRun {
     for (const wake of this.waiters.splice(0)) wake();
   }
 
+  /** Resolves once everything added so far has been started and finished (or the run stops). */
+  async idle(): Promise<void> {
+    while (!this.stopping && !(this.queue.isEmpty(false) && this.workers.every((w) => !w.relation))) await this.waitForPulse(50);
+  }
+
   /** Until the next pulse, or `ms` at most. */
   waitForPulse(ms: number): Promise<void> {
     return new Promise((resolve) => {

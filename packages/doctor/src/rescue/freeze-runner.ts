@@ -9,6 +9,8 @@ import type { FreezeRunOptions, FreezeRunResult } from './run-types.js';
 /** A run under way: more work can be added until the final work is in; `end` waits for it. */
 export interface FreezeRunHandle {
   add(work: FreezeWork): void;
+  /** Resolves once the work added so far is done (failures to retry excepted). */
+  idle(): Promise<void>;
   /** Stop at once: our running VACUUMs are cancelled. */
   cancel(): void;
   /** Mark the work added so far as all there is (when none was final) and wait for the result. */
@@ -32,6 +34,7 @@ export function startFreeze(conn: ConnOptions, options: FreezeRunOptions): Freez
   const workers = Promise.all(run.workers.map((_, i) => runWorker(run, conn, i)));
   return {
     add: (work) => run.add(work),
+    idle: () => run.idle(),
     cancel: () => run.stop('cancelled'),
     async end({ retry } = {}) {
       if (retry === false) run.retry = false;

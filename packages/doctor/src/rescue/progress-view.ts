@@ -63,7 +63,7 @@ export function progressView(write: (text: string) => void, options: ProgressVie
           log(
             event.final
               ? `freezing ${event.relations.length} relation(s) with ${options.jobs ?? 1} job(s)`
-              : `stop zone: freezing the ${event.relations.length} relation(s) that hold it while the plan is read`,
+              : `stop zone: freezing the ${event.relations.length} relation(s) that hold it first; the full plan is read once they are done`,
           );
           break;
         case 'left-stop-zone':
