@@ -1,4 +1,5 @@
-import { SMALL_PAGES, type PlannedRelation } from './freeze-plan.js';
+import type { PlannedRelation } from './freeze-plan.js';
+import { SMALL_PAGES } from './plan-order.js';
 import type { ProgressRow } from './run-monitor.js';
 
 /**

@@ -56,63 +56,57 @@ export function progressView(write: (text: string) => void, options: ProgressVie
   };
   return {
     onEvent(event) {
-      switch (event.type) {
-        case 'work-added':
-          targetXidAge = event.target.xidAge;
-          if (event.relations.length === 0) break;
-          log(
-            event.final
-              ? `freezing ${event.relations.length} relation(s) with ${options.jobs ?? 1} job(s)`
-              : `stop zone: freezing the ${event.relations.length} relation(s) that hold it first; the full plan is read once they are done`,
-          );
-          break;
-        case 'left-stop-zone':
-          log(paint(32, `"${event.database}" is out of the stop zone after ${event.seconds.toFixed(2)}s`));
-          break;
-        case 'relation-frozen': {
-          const { relation: r, seconds, xidAgeAfter } = event.result;
-          log(`${paint(32, 'frozen')}  ${r.relation} in "${r.database}"  ${formatCount(r.xidAge)} → ${formatCount(xidAgeAfter)} XIDs  ${formatCount(r.pagesToScan)} pages  ${seconds.toFixed(2)}s`);
-          break;
-        }
-        case 'relation-skipped':
-          if (options.verbose) log(`${paint(2, 'skipped')} ${event.result.relation.relation} in "${event.result.relation.database}": ${event.result.reason}`);
-          break;
-        case 'relation-failed': {
-          const f = event.result;
-          log(
-            `${paint(31, 'FAILED')}  ${f.relation.relation} in "${f.relation.database}": ${f.message}${f.code ? ` (${f.code})` : ''}${f.context ? ` — ${f.context}` : ''}` +
-              (event.willRetry ? paint(33, '  [retried at the end]') : ''),
-          );
-          break;
-        }
-        case 'autovacuum-taken-over':
-          log(`${paint(33, 'took over')} ${event.relation.relation} in "${event.relation.database}" from autovacuum pid ${event.pid}, which was throttled by vacuum_cost_delay`);
-          break;
-        case 'stopping':
-          log(event.reason === 'target-reached' ? paint(32, 'every database is under the target: stopping') : paint(33, 'cancelling our VACUUMs…'));
-          break;
-        case 'relation-started':
-          if (!options.tty && event.attempt > 1) log(`retry   ${event.relation.relation} in "${event.relation.database}"`);
-          break;
-        case 'progress': {
-          if (options.tty) {
-            draw([
-              ...event.workers.map((w) => workerLine(w, paint)),
-              databasesLine(event.databases, targetXidAge),
-              summaryLine(event.elapsed, event.pagesDone, event.pagesTotal, event.etaSeconds),
-            ]);
-          } else if (Date.now() - lastLog >= (options.logEveryMs ?? 5_000)) {
-            lastLog = Date.now();
-            log(`${summaryLine(event.elapsed, event.pagesDone, event.pagesTotal, event.etaSeconds)}; ${databasesLine(event.databases, targetXidAge)}`);
-          }
-          break;
-        }
+      if (event.type === 'work-added') targetXidAge = event.target.xidAge;
+      if (event.type !== 'progress') {
+        const line = eventLine(event, paint, options);
+        if (line) log(line);
+      } else if (options.tty) {
+        draw([
+          ...event.workers.map((w) => workerLine(w, paint)),
+          databasesLine(event.databases, targetXidAge),
+          summaryLine(event.elapsed, event.pagesDone, event.pagesTotal, event.etaSeconds),
+        ]);
+      } else if (Date.now() - lastLog >= (options.logEveryMs ?? 5_000)) {
+        lastLog = Date.now();
+        log(`${summaryLine(event.elapsed, event.pagesDone, event.pagesTotal, event.etaSeconds)}; ${databasesLine(event.databases, targetXidAge)}`);
       }
     },
     finish() {
       if (options.tty) clear();
     },
   };
+}
+
+/** The log line of an event, if it has one. */
+function eventLine(event: Exclude<FreezeEvent, { type: 'progress' }>, paint: (code: number, text: string) => string, options: ProgressViewOptions): string | undefined {
+  switch (event.type) {
+    case 'work-added':
+      if (event.relations.length === 0) return undefined;
+      return event.final
+        ? `freezing ${event.relations.length} relation(s) with ${options.jobs ?? 1} job(s)`
+        : `stop zone: freezing the ${event.relations.length} relation(s) that hold it first; the full plan is read once they are done`;
+    case 'left-stop-zone':
+      return paint(32, `"${event.database}" is out of the stop zone after ${event.seconds.toFixed(2)}s`);
+    case 'relation-frozen': {
+      const { relation: r, seconds, xidAgeAfter } = event.result;
+      return `${paint(32, 'frozen')}  ${r.relation} in "${r.database}"  ${formatCount(r.xidAge)} → ${formatCount(xidAgeAfter)} XIDs  ${formatCount(r.pagesToScan)} pages  ${seconds.toFixed(2)}s`;
+    }
+    case 'relation-skipped':
+      return options.verbose ? `${paint(2, 'skipped')} ${event.result.relation.relation} in "${event.result.relation.database}": ${event.result.reason}` : undefined;
+    case 'relation-failed': {
+      const f = event.result;
+      return (
+        `${paint(31, 'FAILED')}  ${f.relation.relation} in "${f.relation.database}": ${f.message}${f.code ? ` (${f.code})` : ''}${f.context ? ` — ${f.context}` : ''}` +
+        (event.willRetry ? paint(33, '  [retried at the end]') : '')
+      );
+    }
+    case 'autovacuum-taken-over':
+      return `${paint(33, 'took over')} ${event.relation.relation} in "${event.relation.database}" from autovacuum pid ${event.pid}, which was throttled by vacuum_cost_delay`;
+    case 'stopping':
+      return event.reason === 'target-reached' ? paint(32, 'every database is under the target: stopping') : paint(33, 'cancelling our VACUUMs…');
+    case 'relation-started':
+      return !options.tty && event.attempt > 1 ? `retry   ${event.relation.relation} in "${event.relation.database}"` : undefined;
+  }
 }
 
 function workerLine(w: WorkerState, paint: (code: number, text: string) => string): string {
