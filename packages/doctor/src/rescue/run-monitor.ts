@@ -47,6 +47,9 @@ export interface Tick {
 
 /** The run's control session: reads ticks, cancels backends; opened again if the connection is lost. */
 export class RunMonitor {
+  /** The control loop and the workers both use the session: one query at a time, in the order asked. */
+  private last: Promise<unknown> = Promise.resolve();
+
   private constructor(
     private readonly conn: ConnOptions,
     private session: Session,
@@ -60,7 +63,7 @@ export class RunMonitor {
   /** `busy`: pids of our sessions running a VACUUM, to see which of them wait for a lock and behind whom. */
   async tick(busy: number[]): Promise<Tick> {
     try {
-      const [row] = await this.session.query<Tick>(TICK_SQL, [busy]);
+      const [row] = await this.serial(() => this.session.query<Tick>(TICK_SQL, [busy]));
       return row!;
     } catch (error) {
       if (error instanceof DoctorError && error.code === 'unreachable') await this.reopen();
@@ -71,11 +74,17 @@ export class RunMonitor {
   /** pg_cancel_backend each pid; a pid already gone is no error. */
   async cancel(pids: number[]): Promise<void> {
     if (pids.length === 0) return;
-    await this.session.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [pids]).catch(() => {});
+    await this.serial(() => this.session.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [pids])).catch(() => {});
   }
 
   async close(): Promise<void> {
     await this.session.close();
+  }
+
+  private serial<T>(query: () => Promise<T>): Promise<T> {
+    const next = this.last.then(query, query);
+    this.last = next.catch(() => {});
+    return next;
   }
 
   private async reopen(): Promise<void> {
