@@ -81,9 +81,13 @@ export async function startStandby(primary: Cluster, options: StandbyOptions = {
   }
 }
 
-/** Wait until the standby has replayed everything the primary has written so far (its read view is current). */
+/**
+ * Wait until the standby has replayed everything the primary has done so far (its read view is current). The
+ * insert position, not the write position: the lab commits with synchronous_commit off, so a commit can still
+ * sit in the WAL buffers; the WAL writer flushes it within wal_writer_delay and the standby then gets it.
+ */
 export async function waitForReplay(standby: Standby): Promise<void> {
-  const { rows } = await standby.primary.sql<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+  const { rows } = await standby.primary.sql<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
   const target = rows[0]!.lsn;
   await waitFor(async () => {
     const { rows: replayed } = await standby.cluster.sql<{ caught_up: boolean }>(

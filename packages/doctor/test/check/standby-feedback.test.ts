@@ -40,10 +40,7 @@ testCheck(standbyFeedback, {
     suite({
       name: 'a PostgreSQL 15 primary and its streaming standby, hot_standby_feedback on',
       start: async () => {
-        // synchronous_commit on (the lab turns it off): the scenario waits for the standby to replay up to
-        // pg_current_wal_lsn(), the WAL *written* so far, which an asynchronous commit may not have reached yet;
-        // the standby then did not see the scenario's new table (seen once under load).
-        const primary = await Cluster.create({ major: 15, label: 'sbcheck-primary', settings: { synchronous_commit: 'on' } });
+        const primary = await Cluster.create({ major: 15, label: 'sbcheck-primary' });
         let replica: Standby;
         try {
           replica = await startStandby(primary, { applicationName: 'replica-reports' });
