@@ -1,4 +1,4 @@
-import { settingNumber } from '../collect/rows.js';
+import { settingNumber, type SettingRow } from '../collect/rows.js';
 import type { Skip } from '../collect/snapshot.js';
 import { describeHolder, horizonHolders, type HorizonHolder } from '../mvcc/horizon-holders.js';
 import { ageLimits, zoneOf, type AgeLimits, type Zone } from '../mvcc/wraparound-limits.js';
@@ -118,7 +118,7 @@ export const DEFAULT_PAGES_PER_SECOND = 30_000;
 /** The plan, from what `readPlanInputs` read: pure, so it is tested on row fixtures. */
 export function buildFreezePlan(inputs: PlanInputs, options: FreezePlanOptions, sessionSettings: string[] = []): FreezePlan {
   const { snapshot } = inputs;
-  const limits = limitsOf(inputs);
+  const limits = serverLimits(inputs.snapshot.server.version_num, inputs.snapshot.settings);
   const pagesPerSecond = options.pagesPerSecond ?? DEFAULT_PAGES_PER_SECOND;
   const holders = horizonHolders(snapshot);
   const blockers = blockersOf(holders, inputs);
@@ -155,12 +155,12 @@ export function buildFreezePlan(inputs: PlanInputs, options: FreezePlanOptions, 
   };
 }
 
-/** The XID and MultiXact limits of this server, from its settings. */
-function limitsOf({ snapshot }: PlanInputs): { xid: AgeLimits; mxid: AgeLimits } {
-  const setting = (name: string, fallback: number) => settingNumber(snapshot.settings, name, fallback);
+/** The XID and MultiXact limits of a server, from its version and settings (the stop-zone read uses them too). */
+export function serverLimits(versionNum: number, settings: SettingRow[] | undefined): { xid: AgeLimits; mxid: AgeLimits } {
+  const setting = (name: string, fallback: number) => settingNumber(settings, name, fallback);
   return {
-    xid: ageLimits(snapshot.server.version_num, setting('autovacuum_freeze_max_age', 200_000_000), setting('vacuum_failsafe_age', 1_600_000_000)),
-    mxid: ageLimits(snapshot.server.version_num, setting('autovacuum_multixact_freeze_max_age', 400_000_000), setting('vacuum_multixact_failsafe_age', 1_600_000_000)),
+    xid: ageLimits(versionNum, setting('autovacuum_freeze_max_age', 200_000_000), setting('vacuum_failsafe_age', 1_600_000_000)),
+    mxid: ageLimits(versionNum, setting('autovacuum_multixact_freeze_max_age', 400_000_000), setting('vacuum_multixact_failsafe_age', 1_600_000_000)),
   };
 }
 

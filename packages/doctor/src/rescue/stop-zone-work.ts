@@ -1,11 +1,10 @@
 import { sqlFor } from '../collect/dataset.js';
 import type { DatabaseRow, ServerRow, SettingRow } from '../collect/rows.js';
 import type { Snapshot } from '../collect/snapshot.js';
-import { ageLimits } from '../mvcc/wraparound-limits.js';
 import type { ConnOptions } from '../connect/conn-options.js';
 import { forEachDatabase } from '../connect/each-database.js';
 import { openSession } from '../connect/safe-session.js';
-import { buildFreezePlan, type PlannedRelation } from './freeze-plan.js';
+import { buildFreezePlan, serverLimits, type PlannedRelation } from './freeze-plan.js';
 import type { FreezeWork } from './freeze-run.js';
 import { locksDataset, relationsDataset, type LockRow, type RelationRow } from './plan-sql.js';
 import { rescueSessionOptions } from './rescue-session.js';
@@ -39,9 +38,7 @@ export async function readStopZoneWork(conn: ConnOptions, options: { jobs: numbe
   try {
     const [start] = (await entry.query<Start>(START_SQL, [SETTINGS])) as [Start];
     const settings: SettingRow[] = start.settings.map((s) => ({ ...s, unit: null, source: 'default' }));
-    const setting = (name: string, fallback: number) => Number(settings.find((s) => s.name === name)?.setting ?? fallback);
-    const xid = ageLimits(start.version_num, setting('autovacuum_freeze_max_age', 200_000_000));
-    const mxid = ageLimits(start.version_num, setting('autovacuum_multixact_freeze_max_age', 400_000_000));
+    const { xid, mxid } = serverLimits(start.version_num, settings);
     const stuck = start.databases.filter((d) => d.datallowconn && d.datconnlimit !== -2 && (d.xid_age >= xid.stop || d.mxid_age >= mxid.stop));
     if (stuck.length === 0 || start.version_num < 120000) return undefined;
 
