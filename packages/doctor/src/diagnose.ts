@@ -1,7 +1,7 @@
 import { readAppRegistry, type AppRegistry } from './app/app-registry.js';
 import { joinAppRegistries } from './app/join-app.js';
 import { collect } from './collect/collect.js';
-import type { Skip } from './collect/snapshot.js';
+import type { Skip, Snapshot, XidRate } from './collect/snapshot.js';
 import type { CheckDefinition } from './engine/define-check.js';
 import { runChecks } from './engine/run-checks.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './engine/thresholds.js';
@@ -25,13 +25,30 @@ export interface DiagnoseOptions {
 
 /** Read the server once, run every check, and return the report (the library entry point of `check`). */
 export async function diagnose(conn: ConnOptions, options: DiagnoseOptions = {}): Promise<Report> {
+  return (await examine(conn, options)).report;
+}
+
+/** A diagnosis with what it was made from: the daemon keeps the snapshot's numbers as time series. */
+export interface Examination {
+  report: Report;
+  snapshot: Snapshot;
+  registries: AppRegistry[];
+}
+
+export interface ExamineOptions extends DiagnoseOptions {
+  /** The XID rate to judge by when no sample was taken (the daemon fits it from its history). */
+  rateOf?: (snapshot: Snapshot) => XidRate | undefined;
+}
+
+export async function examine(conn: ConnOptions, options: ExamineOptions = {}): Promise<Examination> {
   const started = Date.now();
   const snapshot = await collect(conn, { dbname: options.dbname, sampleMs: options.sampleMs ?? 0, limits: options.limits ?? DEFAULT_LIMITS });
+  snapshot.xidRate ??= options.rateOf?.(snapshot);
   const checked = runChecks(snapshot, { thresholds: { ...DEFAULT_THRESHOLDS, ...options.thresholds } }, options.checks);
   const { registries, skipped: appSkips } = await readRegistries(options.apps ?? []);
   const findings = joinAppRegistries(checked.findings, registries);
   const skipped = [...checked.skipped, ...appSkips];
-  return {
+  const report: Report = {
     tool: 'mvcc-doctor',
     schema_version: 1,
     version: VERSION,
@@ -52,6 +69,7 @@ export async function diagnose(conn: ConnOptions, options: DiagnoseOptions = {})
     summary: summarize(findings),
     exit_code: exitCodeFor(findings),
   };
+  return { report, snapshot, registries };
 }
 
 /** An app that cannot be read is a skip, not a failed diagnosis: the database findings stand on their own. */

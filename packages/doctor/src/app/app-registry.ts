@@ -13,11 +13,26 @@ export interface AppLease {
   stack?: string;
 }
 
+/** The process's health, as @mvcc-doctor/pg's registry serves it beside the transactions (absent in older versions). */
+export interface AppTelemetry {
+  heapUsedBytes?: number;
+  rssBytes?: number;
+  /** The 99th percentile event-loop delay since the previous read. */
+  eventLoopDelayP99Ms?: number;
+  /** Clients of the pools the library has used, by state: total, idle, waiting (callers queued for a client). */
+  pool?: Record<string, number>;
+  /** Transactions since start by outcome: committed, rolled-back, retried, failed. */
+  transactions?: Record<string, number>;
+}
+
 export interface AppRegistry {
   url: string;
   /** The app's OS process id. */
   pid: number;
+  /** The app's name (from configure({ app })), when it set one. */
+  app?: string;
   transactions: AppLease[];
+  telemetry?: AppTelemetry;
 }
 
 /** Read an app's open-transaction registry (GET, JSON), within a time limit; the URL's credentials never show. */
@@ -39,7 +54,13 @@ export async function readAppRegistry(url: string, timeoutMs = 3000): Promise<Ap
   if (!body || !Array.isArray(body.transactions)) {
     throw new DoctorError('server-error', `${bare} is not an @mvcc-doctor/pg registry (no "transactions" array)`);
   }
-  return { url: bare, pid: Number(body.pid), transactions: body.transactions };
+  return {
+    url: bare,
+    pid: Number(body.pid),
+    app: typeof body.app === 'string' ? body.app : undefined,
+    transactions: body.transactions,
+    telemetry: typeof body.telemetry === 'object' && body.telemetry !== null ? body.telemetry : undefined,
+  };
 }
 
 /** fetch refuses URLs with credentials (and echoes them in its error): send them as Basic auth instead. */

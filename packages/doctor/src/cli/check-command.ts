@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_THRESHOLDS, type Thresholds } from '../engine/thresholds.js';
+import { parseThresholds } from '../engine/thresholds.js';
 import { DoctorError } from '../connect/doctor-error.js';
 import { diagnose } from '../diagnose.js';
 import { renderMarkdown } from '../report/markdown.js';
@@ -69,18 +69,4 @@ export async function checkCommand(argv: string[], io: CommandIO): Promise<numbe
   else if (values.markdown) io.out(renderMarkdown(report));
   else io.out(renderTerminal(report, { color: io.color && !values['no-color'], evidenceRows: values.verbose ? 1000 : 6, verbose: values.verbose }));
   return report.exit_code;
-}
-
-function parseThresholds(pairs: string[]): Partial<Thresholds> {
-  const result: Partial<Thresholds> = {};
-  for (const pair of pairs) {
-    const at = pair.indexOf('=');
-    const name = pair.slice(0, at);
-    const value = pair.slice(at + 1).trim();
-    if (at < 1 || !(name in DEFAULT_THRESHOLDS) || value === '' || !Number.isFinite(Number(value))) {
-      throw new DoctorError('usage', `--threshold takes NAME=NUMBER with NAME one of ${Object.keys(DEFAULT_THRESHOLDS).join(', ')}`);
-    }
-    result[name as keyof Thresholds] = Number(value);
-  }
-  return result;
 }

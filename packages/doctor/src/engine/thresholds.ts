@@ -1,3 +1,5 @@
+import { DoctorError } from '../connect/doctor-error.js';
+
 /** When a condition becomes a finding. Defaults suit production; tests and the demo lower them. */
 export interface Thresholds {
   /** An idle-in-transaction session pinning the horizon is a warning after this many seconds, critical after 12x. */
@@ -43,3 +45,18 @@ export const THRESHOLD_DOCS: Record<keyof Thresholds, string> = Object.freeze({
   slotXids: 'XIDs of age an inactive slot or a standby may hold before it is reported',
   slotRetainedBytes: 'bytes of WAL a slot may retain before it is reported',
 });
+
+/** `--threshold NAME=NUMBER` pairs (check and serve), each NAME one of the Thresholds. */
+export function parseThresholds(pairs: string[]): Partial<Thresholds> {
+  const result: Partial<Thresholds> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    const name = pair.slice(0, at);
+    const value = pair.slice(at + 1).trim();
+    if (at < 1 || !(name in DEFAULT_THRESHOLDS) || value === '' || !Number.isFinite(Number(value))) {
+      throw new DoctorError('usage', `--threshold takes NAME=NUMBER with NAME one of ${Object.keys(DEFAULT_THRESHOLDS).join(', ')}`);
+    }
+    result[name as keyof Thresholds] = Number(value);
+  }
+  return result;
+}
