@@ -4,7 +4,7 @@ import { DoctorError } from '../connect/doctor-error.js';
 import { diagnose } from '../diagnose.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderTerminal } from '../report/terminal.js';
-import { parseDuration } from './parse-duration.js';
+import { parseDuration } from '../engine/parse-duration.js';
 import { CONNECTION_FLAGS, connFromFlags } from './connection-flags.js';
 import type { CommandIO } from './io.js';
 

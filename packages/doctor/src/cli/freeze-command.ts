@@ -9,7 +9,7 @@ import { rescue, type RescueEvent } from '../rescue/rescue.js';
 import { renderRelease, renderRunSummary } from '../rescue/run-text.js';
 import { CONNECTION_FLAGS, connFromFlags } from './connection-flags.js';
 import type { CommandIO } from './io.js';
-import { parseDuration } from './parse-duration.js';
+import { parseDuration } from '../engine/parse-duration.js';
 
 export const FREEZE_HELP = `Usage: mvcc-doctor freeze [plan | run] [conninfo | postgresql://URL] [options]
 

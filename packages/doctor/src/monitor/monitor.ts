@@ -1,0 +1,153 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { XidRate } from '../collect/snapshot.js';
+import { describeTarget } from '../connect/conn-options.js';
+import type { SessionLimits } from '../connect/safe-session.js';
+import type { Thresholds } from '../engine/thresholds.js';
+import type { Report } from '../report/report.js';
+import type { FindingEvent } from './finding-event.js';
+import { FindingTracker } from './finding-tracker.js';
+import type { HistoryStore } from './history-store.js';
+import type { Observation } from './observation.js';
+import { observe } from './observe.js';
+import type { Sample } from './sample.js';
+import type { Target } from './target.js';
+
+export interface MonitorOptions {
+  targets: Target[];
+  intervalMs: number;
+  thresholds: Thresholds;
+  limits: SessionLimits;
+  store: HistoryStore;
+  /** History older than this is pruned (hourly). */
+  retentionMs: number;
+  /** Called after each observation with the cluster's open findings (the alerter). */
+  onFindings?: (cluster: string, open: FindingEvent[], at: number) => void;
+  /** The XID rate to judge a cluster by, from its history (forecasts); the last two observations when absent. */
+  rateOf?: (cluster: string, at: number) => Promise<XidRate | undefined>;
+  /** Runs after each observation is stored, for derived series (forecasts); its samples are stored too. */
+  derive?: (observation: Observation & { ok: true }) => Promise<Sample[]>;
+  log: (line: string) => void;
+}
+
+/** What the daemon knows of one cluster now. */
+export interface ClusterStatus {
+  name: string;
+  /** user@host:port/database: never the password. */
+  target: string;
+  /** undefined until the first observation ends. */
+  up?: boolean;
+  lastAt?: number;
+  lastDurationMs?: number;
+  error?: string;
+  /** Consecutive failed observations. */
+  failures: number;
+  report?: Report;
+  samples: Sample[];
+  /** The XID rate between the last two observations. */
+  lastRate?: XidRate;
+}
+
+/**
+ * Watches every target on its own loop: a slow or dead cluster delays nobody else. Each observation goes through the
+ * same engine as `check`, its samples and finding changes into the store, its open findings to `onFindings`.
+ */
+export class Monitor {
+  private readonly status = new Map<string, ClusterStatus>();
+  private readonly tracker = new FindingTracker();
+  private readonly stopping = new AbortController();
+  private loops: Promise<void>[] = [];
+
+  constructor(private readonly options: MonitorOptions) {
+    for (const t of options.targets) this.status.set(t.name, { name: t.name, target: describeTarget(t.conn), failures: 0, samples: [] });
+  }
+
+  async start(): Promise<void> {
+    for (const t of this.options.targets) this.tracker.restore(t.name, await this.options.store.openEvents(t.name));
+    this.loops = [...this.options.targets.map((t) => this.watch(t)), this.pruneLoop()];
+  }
+
+  /** Stop watching: waits for observations in flight (bounded by their statement and connect timeouts). */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await Promise.allSettled(this.loops);
+  }
+
+  clusters(): ClusterStatus[] {
+    return [...this.status.values()];
+  }
+
+  cluster(name: string): ClusterStatus | undefined {
+    return this.status.get(name);
+  }
+
+  openFindings(cluster: string): FindingEvent[] {
+    return this.tracker.openEvents(cluster);
+  }
+
+  private async watch(target: Target): Promise<void> {
+    const { signal } = this.stopping;
+    while (!signal.aborted) {
+      const started = Date.now();
+      const xidRate = await this.rateFor(target.name, started);
+      const observation = await observe(target, { thresholds: this.options.thresholds, limits: this.options.limits, xidRate });
+      await this.record(observation).catch((error: Error) => this.options.log(`cluster ${target.name}: could not store the observation: ${error.message}`));
+      const status = this.status.get(target.name)!;
+      // Failures back off (1×, 2×, 4× the interval, capped at a minute or the interval if longer): a dead server is
+      // not hammered, and its recovery is still seen within a minute.
+      const wait = observation.ok ? this.options.intervalMs - (Date.now() - started) : this.backoff(status.failures);
+      await sleep(Math.max(0, wait), undefined, { signal }).catch(() => undefined);
+    }
+  }
+
+  private backoff(failures: number): number {
+    const interval = this.options.intervalMs;
+    return Math.min(interval * 2 ** Math.min(failures - 1, 3), Math.max(interval, 60_000));
+  }
+
+  private async rateFor(cluster: string, at: number): Promise<XidRate | undefined> {
+    return (await this.options.rateOf?.(cluster, at)) ?? this.status.get(cluster)!.lastRate;
+  }
+
+  private async record(observation: Observation): Promise<void> {
+    const status = this.status.get(observation.cluster)!;
+    const { store } = this.options;
+    if (observation.ok) {
+      if (status.up === false) this.options.log(`cluster ${observation.cluster}: reachable again`);
+      status.lastRate = rateSince(status, observation) ?? status.lastRate;
+      Object.assign(status, { up: true, error: undefined, failures: 0, report: observation.report });
+      const derived = (await this.options.derive?.(observation)) ?? [];
+      status.samples = [...observation.samples, ...derived, { metric: 'mvcc_up', labels: {}, value: 1 }];
+      await store.append({ cluster: observation.cluster, at: observation.at, samples: status.samples });
+      await store.saveEvents(this.tracker.observed(observation.cluster, observation.at, observation.report.findings));
+    } else {
+      if (status.up !== false) this.options.log(`cluster ${observation.cluster}: ${observation.error}`);
+      Object.assign(status, { up: false, error: observation.error, failures: status.failures + 1 });
+      status.samples = [{ metric: 'mvcc_up', labels: {}, value: 0 }];
+      await store.append({ cluster: observation.cluster, at: observation.at, samples: status.samples });
+      await store.saveEvents(this.tracker.unreachable(observation.cluster, observation.at, observation.error));
+    }
+    status.lastAt = observation.at;
+    status.lastDurationMs = observation.durationMs;
+    this.options.onFindings?.(observation.cluster, this.tracker.openEvents(observation.cluster), observation.at);
+  }
+
+  private async pruneLoop(): Promise<void> {
+    const { signal } = this.stopping;
+    while (!signal.aborted) {
+      await this.options.store.prune(Date.now() - this.options.retentionMs).catch((error: Error) => this.options.log(`could not prune history: ${error.message}`));
+      await sleep(3_600_000, undefined, { signal }).catch(() => undefined);
+    }
+  }
+}
+
+function nextXid(samples: Sample[]): number | undefined {
+  return samples.find((s) => s.metric === 'mvcc_xids_assigned_total')?.value;
+}
+
+function rateSince(previous: ClusterStatus, now: Observation & { ok: true }): XidRate | undefined {
+  const before = nextXid(previous.samples);
+  const after = nextXid(now.samples);
+  if (before === undefined || after === undefined || previous.lastAt === undefined || after < before) return undefined;
+  const seconds = (now.at - previous.lastAt) / 1000;
+  return seconds > 0 ? { xidsPerSecond: (after - before) / seconds, sampleSeconds: seconds } : undefined;
+}

@@ -1,0 +1,70 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DoctorError } from '../connect/doctor-error.js';
+import { createHttpApp } from '../server/http-app.js';
+import type { HistoryStore } from './history-store.js';
+import { Monitor } from './monitor.js';
+import type { ServeConfig } from './serve-config.js';
+import { openEmbeddedStore } from './store/embedded-store.js';
+
+/** A running daemon. */
+export interface Daemon {
+  /** The dashboard's address (http://host:port/). */
+  url: string;
+  monitor: Monitor;
+  store: HistoryStore;
+  /** Stop watching, close the HTTP server and the store. */
+  stop(): Promise<void>;
+}
+
+/** Start `serve`: the store, one watch loop per target, and the HTTP server (dashboard, API, /metrics). */
+export async function startServe(config: ServeConfig, log: (line: string) => void): Promise<Daemon> {
+  const store = await openStore(config);
+  const monitor = new Monitor({
+    targets: config.targets,
+    intervalMs: config.intervalMs,
+    thresholds: config.thresholds,
+    limits: config.limits,
+    store,
+    retentionMs: config.retentionDays * 86_400_000,
+    log,
+  });
+  let server: Server | undefined;
+  try {
+    server = createServer(createHttpApp({ monitor, store, token: config.authToken, log }));
+    await listen(server, config.listen.host, config.listen.port);
+    await monitor.start();
+  } catch (error) {
+    server?.close();
+    await store.close();
+    throw error;
+  }
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}/`,
+    monitor,
+    store,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await monitor.stop();
+      await store.close();
+    },
+  };
+}
+
+async function openStore(config: ServeConfig): Promise<HistoryStore> {
+  if (config.storeUrl) throw new DoctorError('not-installed', '--store postgresql://… is not available in this build yet');
+  return openEmbeddedStore(config.dataDir);
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const reason = error.code === 'EADDRINUSE' ? 'the port is in use' : error.code === 'EADDRNOTAVAIL' ? 'no such local address' : error.message;
+      reject(new DoctorError('usage', `cannot listen on ${host}:${port}: ${reason}`));
+    });
+    server.listen(port, host, () => resolve());
+  });
+}

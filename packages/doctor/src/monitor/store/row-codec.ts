@@ -1,0 +1,70 @@
+import type { FindingEvent } from '../finding-event.js';
+import type { AlertRecord } from '../history-store.js';
+
+/** Table rows ↔ objects, the same for both stores (JSON columns are TEXT in both). */
+export interface EventRow {
+  cluster: string;
+  key: string;
+  opened_at: number | string;
+  closed_at: number | string | null;
+  check_id: string;
+  severity: string;
+  finding: string;
+}
+
+export function eventFromRow(row: EventRow): FindingEvent {
+  return {
+    cluster: row.cluster,
+    key: row.key,
+    check: row.check_id,
+    severity: row.severity as FindingEvent['severity'],
+    openedAt: Number(row.opened_at),
+    ...(row.closed_at === null ? {} : { closedAt: Number(row.closed_at) }),
+    finding: JSON.parse(row.finding) as FindingEvent['finding'],
+  };
+}
+
+export function eventParams(e: FindingEvent): (string | number | null)[] {
+  return [e.cluster, e.key, e.openedAt, e.closedAt ?? null, e.check, e.severity, JSON.stringify(e.finding)];
+}
+
+export interface AlertRow {
+  fingerprint: string;
+  at: number | string;
+  cluster: string;
+  name: string;
+  status: string;
+  labels: string;
+  annotations: string;
+  starts_at: number | string;
+  ends_at: number | string | null;
+}
+
+export function alertFromRow(row: AlertRow): AlertRecord {
+  return {
+    fingerprint: row.fingerprint,
+    at: Number(row.at),
+    cluster: row.cluster,
+    name: row.name,
+    status: row.status as AlertRecord['status'],
+    labels: JSON.parse(row.labels) as Record<string, string>,
+    annotations: JSON.parse(row.annotations) as Record<string, string>,
+    startsAt: Number(row.starts_at),
+    ...(row.ends_at === null ? {} : { endsAt: Number(row.ends_at) }),
+  };
+}
+
+export function alertParams(a: AlertRecord): (string | number | null)[] {
+  return [a.fingerprint, a.at, a.cluster, a.name, a.status, JSON.stringify(a.labels), JSON.stringify(a.annotations), a.startsAt, a.endsAt ?? null];
+}
+
+/** Points rows of one series query, grouped by series, into the API's shape. */
+export function groupPoints(rows: { labels: string; t: number | string; v: number }[]): { labels: Record<string, string>; points: [number, number][] }[] {
+  const bySeries = new Map<string, [number, number][]>();
+  for (const row of rows) {
+    let points = bySeries.get(row.labels);
+    if (!points) bySeries.set(row.labels, (points = []));
+    points.push([Number(row.t), row.v]);
+  }
+  return [...bySeries].map(([labels, points]) => ({ labels: Object.fromEntries(JSON.parse(labels) as [string, string][]), points }));
+}

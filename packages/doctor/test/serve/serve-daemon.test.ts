@@ -1,0 +1,136 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Cluster, freePort, idleInTransaction, type IdleInTransactionFault } from '@mvcc-doctor/lab';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveServeConfig } from '../../src/monitor/serve-config.js';
+import { startServe, type Daemon } from '../../src/monitor/serve.js';
+
+/** Fetch JSON from the daemon; every body is also checked for the targets' password. */
+async function get<T = Record<string, unknown>>(daemon: Daemon, path: string): Promise<T> {
+  const response = await fetch(new URL(path, daemon.url));
+  const text = await response.text();
+  expect(text).not.toContain(PASSWORD);
+  expect(response.status, text).toBe(200);
+  return (path === '/metrics' ? text : JSON.parse(text)) as T;
+}
+
+const PASSWORD = 'sekret-pw-42';
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('serve: one daemon, a live cluster with a fault and a dead one', () => {
+  let cluster: Cluster;
+  let dead: number;
+  let dataDir: string;
+  let daemon: Daemon;
+  let logs: string[];
+  let fault: IdleInTransactionFault;
+
+  const config = () =>
+    resolveServeConfig(
+      {
+        target: [`live=postgresql://postgres:${PASSWORD}@127.0.0.1:${cluster.port}/postgres`, `dead=postgresql://postgres:${PASSWORD}@127.0.0.1:${dead}/postgres?connect_timeout=2`],
+        data: dataDir,
+        listen: '127.0.0.1:0',
+        interval: '1s',
+        threshold: ['idleInTransactionSeconds=0'],
+      },
+      {},
+    );
+
+  beforeAll(async () => {
+    cluster = await Cluster.create();
+    dead = await freePort();
+    dataDir = mkdtempSync(join(tmpdir(), 'mvcc-serve-'));
+    fault = await idleInTransaction(cluster, { pin: 'xid', deadRows: 10, applicationName: 'shop-api' });
+    logs = [];
+    daemon = await startServe(config(), (line) => logs.push(line));
+  });
+
+  afterAll(async () => {
+    await daemon?.stop();
+    await fault?.release().catch(() => undefined);
+    await cluster?.destroy();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('observes the live cluster while the dead one is unreachable, and never shows a password', async () => {
+    const clusters = await until('both clusters observed', async () => {
+      const { clusters } = await get<{ clusters: { name: string; up: boolean | null; error: string | null }[] }>(daemon, '/api/clusters');
+      return clusters.every((c) => c.up !== null) && clusters;
+    });
+    expect(clusters.find((c) => c.name === 'live')).toMatchObject({ up: true, error: null });
+    expect(clusters.find((c) => c.name === 'dead')).toMatchObject({ up: false, error: expect.stringContaining('unreachable') });
+    expect(logs.join('\n')).not.toContain(PASSWORD);
+  });
+
+  it('records time series for the API and /metrics', async () => {
+    const { series } = await until('three points of XID age', async () => {
+      const body = await get<{ series: { labels: Record<string, string>; points: [number, number][] }[] }>(daemon, '/api/series?cluster=live&metric=mvcc_database_xid_age_xids&database=postgres');
+      return (body.series[0]?.points.length ?? 0) >= 3 && body;
+    });
+    expect(series).toHaveLength(1);
+    expect(series[0]!.labels).toEqual({ database: 'postgres' });
+    for (const [t, v] of series[0]!.points) {
+      expect(t).toBeGreaterThan(Date.now() - 120_000);
+      expect(v).toBeGreaterThan(0);
+    }
+    const metrics = await get<string>(daemon, '/metrics');
+    expect(metrics).toMatch(/^mvcc_database_xid_age_xids\{cluster="live",database="postgres"\} \d+$/m);
+    expect(metrics).toMatch(/^mvcc_up\{cluster="dead"\} 0$/m);
+    expect(metrics).toMatch(/^mvcc_up\{cluster="live"\} 1$/m);
+    expect(metrics).toMatch(new RegExp(`^mvcc_xmin_horizon_age_xids\\{cluster="live",database="postgres",holder_kind="idle-in-transaction",holder="pid ${fault.pid}"\\} \\d+$`, 'm'));
+  });
+
+  it('opens a finding for the fault, as check reports it, and an unreachable finding for the dead target', async () => {
+    const live = await get<{ open: { check: string; finding: { subject: { pid?: number } } }[] }>(daemon, '/api/findings?cluster=live');
+    expect(live.open).toContainEqual(expect.objectContaining({ check: 'idle-in-transaction', finding: expect.objectContaining({ subject: expect.objectContaining({ pid: fault.pid }) }) }));
+    const dead = await get<{ open: { check: string }[] }>(daemon, '/api/findings?cluster=dead');
+    expect(dead.open.map((e) => e.check)).toEqual(['target-unreachable']);
+  });
+
+  it('closes the finding once the fault is gone', async () => {
+    await fault.release();
+    const events = await until('the idle-in-transaction event closed', async () => {
+      const { events } = await get<{ events: { check: string; closedAt?: number; finding: { subject: { pid?: number } } }[] }>(daemon, '/api/events?cluster=live');
+      const mine = events.filter((e) => e.check === 'idle-in-transaction' && e.finding.subject.pid === fault.pid);
+      return mine.length > 0 && mine.every((e) => e.closedAt !== undefined) && mine;
+    });
+    expect(events).toHaveLength(1);
+  });
+
+  it('answers bad API requests with one clear error', async () => {
+    const unknown = await fetch(new URL('/api/series?cluster=nope&metric=mvcc_up', daemon.url));
+    expect(unknown.status).toBe(400);
+    expect(await unknown.json()).toEqual({ error: 'no cluster is named "nope"' });
+    const metric = await fetch(new URL('/api/series?cluster=live&metric=xid_age', daemon.url));
+    expect((await metric.json()) as unknown).toEqual({ error: 'unknown metric "xid_age" (the names of /metrics)' });
+    const time = await fetch(new URL('/api/series?cluster=live&metric=mvcc_up&from=yesterday', daemon.url));
+    expect(time.status).toBe(400);
+  });
+
+  it('keeps its history across a restart', async () => {
+    const before = await get<{ series: { points: unknown[] }[] }>(daemon, '/api/series?cluster=live&metric=mvcc_up');
+    await daemon.stop();
+    daemon = await startServe(config(), (line) => logs.push(line));
+    const after = await get<{ series: { points: unknown[] }[] }>(daemon, '/api/series?cluster=live&metric=mvcc_up');
+    expect(after.series[0]!.points.length).toBeGreaterThanOrEqual(before.series[0]!.points.length);
+    // The dead target's finding continues: restored as open, not opened a second time.
+    const dead = await until('the dead target observed again', async () => {
+      const body = await get<{ open: { check: string; opened_at: string }[] }>(daemon, '/api/findings?cluster=dead');
+      return body.open.length > 0 && body;
+    });
+    const { events } = await get<{ events: { check: string }[] }>(daemon, '/api/events?cluster=dead');
+    expect(events.filter((e) => e.check === 'target-unreachable')).toHaveLength(1);
+    expect(Date.parse(dead.open[0]!.opened_at)).toBeLessThan(Date.now() - 1000);
+  });
+});
