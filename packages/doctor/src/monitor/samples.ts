@@ -7,6 +7,8 @@ import { ageLimits } from '../mvcc/wraparound-limits.js';
 import type { Sample } from './sample.js';
 
 const TOP_TABLES = 10;
+/** Holders are labelled by pid, gid or slot: the oldest 20 bound the series a cluster can add per observation. */
+const TOP_HOLDERS = 20;
 
 /** The time series values of one snapshot; everything a chart or /metrics shows comes from here. */
 export function samplesOf(snapshot: Snapshot, findings: Finding[], thresholds: Thresholds): Sample[] {
@@ -22,7 +24,7 @@ export function samplesOf(snapshot: Snapshot, findings: Finding[], thresholds: T
     add('mvcc_deadlocks_total', { database: d.datname }, d.deadlocks);
     add('mvcc_checksum_failures_total', { database: d.datname }, d.checksum_failures);
   }
-  for (const h of horizonHolders(snapshot)) {
+  for (const h of horizonHolders(snapshot).slice(0, TOP_HOLDERS)) {
     const labels = { database: h.reach === 'cluster' ? '' : (h.database ?? ''), holder_kind: holderKind(h), holder: h.label };
     add('mvcc_xmin_horizon_age_xids', labels, h.xids);
     add('mvcc_xmin_horizon_age_seconds', labels, h.seconds);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,6 +90,13 @@ describe('serve: one daemon, a live cluster with a fault and a dead one', () => 
     expect(metrics).toMatch(/^mvcc_up\{cluster="dead"\} 0$/m);
     expect(metrics).toMatch(/^mvcc_up\{cluster="live"\} 1$/m);
     expect(metrics).toMatch(new RegExp(`^mvcc_xmin_horizon_age_xids\\{cluster="live",database="postgres",holder_kind="idle-in-transaction",holder="pid ${fault.pid}"\\} \\d+$`, 'm'));
+  });
+
+  it('serves /metrics that promtool accepts (Debian prometheus package)', async () => {
+    const metrics = await get<string>(daemon, '/metrics');
+    // promtool prints lint problems and exits non-zero; execFileSync throws with its output then.
+    expect(execFileSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' })).toBe('');
+    expect(metrics).not.toMatch(/_xids_seconds|xid_age_seconds/);
   });
 
   it('opens a finding for the fault, as check reports it, and an unreachable finding for the dead target', async () => {
