@@ -4,6 +4,7 @@ import { PoolStarvationError } from './errors.js';
 import { events } from './events.js';
 import { Lease } from './lease.js';
 import { captureOpening, type Opening } from './origin.js';
+import { trackPool } from './pool-tracker.js';
 import { holdersOf, poolDeadlock } from './starvation.js';
 import type { PoolClientLike, PoolLike } from './types.js';
 
@@ -13,6 +14,7 @@ import type { PoolClientLike, PoolLike } from './types.js';
  * promise, untouched: no extra promise and no extra microtask per transaction.
  */
 export function acquire(pool: PoolLike, opening: Opening, store: Store, settings: Config): Promise<PoolClientLike> {
+  trackPool(pool);
   if (store.leases.length === 0) return pool.connect();
   const held = store.leases.filter((lease) => lease.pool === pool && !lease.isReleased);
   return held.length === 0 ? pool.connect() : connectWhileHolding(pool, held, opening, settings);

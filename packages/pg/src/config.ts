@@ -38,6 +38,8 @@ export interface LibraryOptions {
 
 export interface Config {
   readonly app: string;
+  /** The app name given to configure(), undefined when none was (`app` is then the default "app"). */
+  readonly configuredApp: string | undefined;
   readonly logger: Logger;
   readonly retry: Readonly<RetryOptions> | false;
   readonly onRetry: ((info: RetryInfo) => void) | undefined;
@@ -73,6 +75,7 @@ function resolve(options: LibraryOptions): Config {
   if (!Number.isInteger(frames) || frames < 0) throw new TypeError('stackFrames must be a non-negative integer');
   return Object.freeze({
     app: options.app ?? 'app',
+    configuredApp: options.app,
     logger: options.logger ?? consoleLogger,
     retry: mergeRetry(DEFAULT_RETRY, options.retry),
     onRetry: options.onRetry,

@@ -7,7 +7,8 @@ export { backoffDelay, sqlstateOf, DEFAULT_RETRY, type RetryOptions } from './ba
 export { checkout, type TrackedClient } from './checkout.js';
 export { lockRows, type LockRowsOptions } from './lock-rows.js';
 export { openTransactions } from './registry.js';
-export { registryHandler, type RegistryHandlerOptions } from './registry-handler.js';
+export { registryHandler, type RegistryBody, type RegistryHandlerOptions } from './registry-handler.js';
+export type { Telemetry } from './telemetry.js';
 export { startWatchdog, type WatchdogOptions } from './watchdog.js';
 export { installCrashHandlers, type CrashHandlerOptions } from './crash-handlers.js';
 export { events, consoleLogger, type LeaseInfo, type LibraryEvents, type Logger, type RetryInfo } from './events.js';

@@ -11,6 +11,7 @@ import type { Lease } from './lease.js';
 import { captureOpening, namedOpening, type Opening } from './origin.js';
 import { withSavepoint } from './savepoint.js';
 import { endClient, isTransactionClient, TransactionClient } from './transaction-client.js';
+import { transactionCounts } from './transaction-counts.js';
 import { transactionTags, type TransactionTags } from './transaction-tags.js';
 import type { PoolLike } from './types.js';
 
@@ -96,7 +97,10 @@ async function run<T>(pool: PoolLike, fn: (tx: TransactionClient) => Promise<T> 
         if (lease.connectionError) throw lease.connectionError;
       } catch (error) {
         endClient(tx);
-        throw await rollbackAndRelease(lease, error, tags.tagging, settings);
+        const original = await rollbackAndRelease(lease, error, tags.tagging, settings);
+        // Rolled back by us, or by the server when the session ended (lost, or destroyed after a failed ROLLBACK).
+        transactionCounts.rolledBack++;
+        throw original;
       }
       let command: string;
       try {
@@ -105,13 +109,21 @@ async function run<T>(pool: PoolLike, fn: (tx: TransactionClient) => Promise<T> 
         throw commitFailed(lease, error, opening, settings);
       }
       lease.release();
-      if (command === 'ROLLBACK') throw new TransactionRolledBackError(opening.origin, lease.lastError);
+      if (command === 'ROLLBACK') {
+        transactionCounts.rolledBack++;
+        throw new TransactionRolledBackError(opening.origin, lease.lastError);
+      }
+      transactionCounts.committed++;
       return value;
     } catch (error) {
       const elapsedMs = Date.now() - started;
       retry ??= mergeRetry(settings.retry, options.retry);
       const decision = retryDecision(error, attempt, elapsedMs, retry);
-      if (!decision.retry) throw error;
+      if (!decision.retry) {
+        transactionCounts.failed++;
+        throw error;
+      }
+      transactionCounts.retried++;
       const info: RetryInfo = { attempt, code: decision.code, error, delayMs: decision.delayMs, elapsedMs, origin: opening.origin };
       settings.onRetry?.(info);
       options.onRetry?.(info);
@@ -125,6 +137,7 @@ async function run<T>(pool: PoolLike, fn: (tx: TransactionClient) => Promise<T> 
 function commitFailed(lease: Lease, error: unknown, opening: Opening, settings: Config): unknown {
   if (refusedByServer(error) && !lease.connectionError) {
     // COMMIT answered with an ERROR (deferred constraint, serialization failure): rolled back, session fine.
+    transactionCounts.rolledBack++;
     lease.release();
     return error;
   }
