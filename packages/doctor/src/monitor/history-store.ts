@@ -17,6 +17,8 @@ export interface SeriesQuery {
   to: number;
   /** Only series whose labels include these values. */
   labels?: Record<string, string>;
+  /** Average points into buckets this many ms wide (the API asks for one so a chart gets a bounded number of points). */
+  stepMs?: number;
 }
 
 export interface EventQuery {

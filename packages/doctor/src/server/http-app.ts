@@ -55,8 +55,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: HttpAp
       if (!METRIC_BY_NAME.has(metric)) throw new DoctorError('usage', `unknown metric "${metric}" (the names of /metrics)`);
       const to = parseTime(params.get('to'), 'to', Date.now());
       const from = parseTime(params.get('from'), 'from', to - 3_600_000);
-      const labels = Object.fromEntries([...params].filter(([k]) => !['cluster', 'metric', 'from', 'to', 'token'].includes(k)));
-      return json(200, { series: await store.series({ cluster, metric, from, to, labels }) });
+      if (from > to) throw new DoctorError('usage', '"from" is after "to"');
+      const labels = Object.fromEntries([...params].filter(([k]) => !['cluster', 'metric', 'from', 'to', 'step', 'token'].includes(k)));
+      return json(200, { series: await store.series({ cluster, metric, from, to, labels, stepMs: stepOf(params.get('step'), from, to) }) });
     }
     case '/api/findings': {
       const cluster = known(monitor, required(params, 'cluster'));
@@ -89,6 +90,16 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: HttpAp
       return void res.end(req.method === 'HEAD' ? undefined : file.body);
     }
   }
+}
+
+/** Raw points up to six hours; beyond, averaged into about 1,000 buckets unless `step` (ms) says otherwise. */
+function stepOf(step: string | null, from: number, to: number): number | undefined {
+  if (step !== null) {
+    const ms = Number(step);
+    if (!Number.isInteger(ms) || ms < 0) throw new DoctorError('usage', `step takes milliseconds (0: raw points), not "${step}"`);
+    return ms || undefined;
+  }
+  return to - from > 6 * 3_600_000 ? Math.ceil((to - from) / 1000) : undefined;
 }
 
 function known(monitor: Monitor, cluster: string): string {

@@ -6,7 +6,7 @@ import { DoctorError } from '../../connect/doctor-error.js';
 import type { FindingEvent } from '../finding-event.js';
 import type { AlertRecord, EventQuery, HistoryStore, SeriesQuery, StoredObservation } from '../history-store.js';
 import { labelKey, type Series } from '../sample.js';
-import { alertFromRow, alertParams, eventFromRow, eventParams, groupPoints, type AlertRow, type EventRow } from './row-codec.js';
+import { alertFromRow, alertParams, eventFromRow, eventParams, labelsOf, type AlertRow, type EventRow } from './row-codec.js';
 import { MIGRATIONS } from './schema.js';
 
 export const EMBEDDED_FILE = 'history.sqlite';
@@ -20,8 +20,13 @@ export function openEmbeddedStore(dir: string): HistoryStore {
   const db = openDatabase(dir);
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000');
   migrate(db);
-  return new EmbeddedStore(db);
+  const store = new EmbeddedStore(db);
+  store.compact();
+  return store;
 }
+
+/** How long observations stay in points_recent before they move to points. */
+const COMPACT_EVERY_MS = 5 * 60_000;
 
 function openDatabase(dir: string): DatabaseSync {
   let sqlite: typeof import('node:sqlite');
@@ -61,6 +66,7 @@ function migrate(db: DatabaseSync): void {
 class EmbeddedStore implements HistoryStore {
   private readonly seriesIds = new Map<string, number>();
   private readonly statements = new Map<string, StatementSync>();
+  private compactedAt = Date.now();
 
   constructor(private readonly db: DatabaseSync) {}
 
@@ -83,9 +89,19 @@ class EmbeddedStore implements HistoryStore {
 
   async append(observation: StoredObservation): Promise<void> {
     this.transaction(() => {
-      const insert = this.sql('INSERT OR REPLACE INTO points (series_id, t, v) VALUES (?, ?, ?)');
-      for (const s of observation.samples) insert.run(this.seriesId(observation.cluster, s.metric, labelKey(s.labels)), observation.at, s.value);
+      const insert = this.sql('INSERT OR REPLACE INTO points_recent (t, series_id, v) VALUES (?, ?, ?)');
+      for (const s of observation.samples) insert.run(observation.at, this.seriesId(observation.cluster, s.metric, labelKey(s.labels)), s.value);
     });
+    if (Date.now() - this.compactedAt >= COMPACT_EVERY_MS) this.compact();
+  }
+
+  /** Move points_recent into points, series by series (also what a crashed daemon left there). */
+  compact(): void {
+    this.transaction(() => {
+      this.sql('INSERT OR REPLACE INTO points (series_id, t, v) SELECT series_id, t, v FROM points_recent ORDER BY series_id, t').run();
+      this.sql('DELETE FROM points_recent').run();
+    });
+    this.compactedAt = Date.now();
   }
 
   async saveEvents(events: FindingEvent[]): Promise<void> {
@@ -103,12 +119,21 @@ class EmbeddedStore implements HistoryStore {
   }
 
   async series(q: SeriesQuery): Promise<Series[]> {
-    const rows = this.sql(
-      `SELECT s.labels, p.t, p.v FROM series s JOIN points p ON p.series_id = s.id
-       WHERE s.cluster = ? AND s.metric = ? AND p.t BETWEEN ? AND ? ORDER BY s.id, p.t`,
-    ).all(q.cluster, q.metric, q.from, q.to) as { labels: string; t: number; v: number }[];
-    const series = groupPoints(rows);
-    return q.labels ? series.filter((s) => Object.entries(q.labels!).every(([k, v]) => s.labels[k] === v)) : series;
+    const candidates = this.sql('SELECT id, labels FROM series WHERE cluster = ? AND metric = ? ORDER BY id').all(q.cluster, q.metric) as { id: number; labels: string }[];
+    const both = `SELECT t, v FROM points WHERE series_id = ?1 AND t BETWEEN ?2 AND ?3
+      UNION ALL SELECT t, v FROM points_recent WHERE series_id = ?1 AND t BETWEEN ?2 AND ?3`;
+    const points = q.stepMs
+      ? this.sql(`SELECT (t / ?4) * ?4 AS t, avg(v) AS v FROM (${both}) GROUP BY 1 ORDER BY 1`)
+      : this.sql(`SELECT t, v FROM (${both}) ORDER BY t`);
+    const out: Series[] = [];
+    for (const { id, labels: key } of candidates) {
+      const labels = labelsOf(key);
+      if (q.labels && !Object.entries(q.labels).every(([k, v]) => labels[k] === v)) continue;
+      const step = q.stepMs ? [Math.max(1, Math.floor(q.stepMs))] : [];
+      const rows = points.all(id, q.from, q.to, ...step) as { t: number; v: number }[];
+      if (rows.length > 0) out.push({ labels, points: rows.map((r) => [Number(r.t), r.v]) });
+    }
+    return out;
   }
 
   async events(q: EventQuery): Promise<FindingEvent[]> {
@@ -144,6 +169,7 @@ class EmbeddedStore implements HistoryStore {
   }
 
   async close(): Promise<void> {
+    this.compact();
     this.db.close();
   }
 

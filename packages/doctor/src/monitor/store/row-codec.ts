@@ -58,13 +58,7 @@ export function alertParams(a: AlertRecord): (string | number | null)[] {
   return [a.fingerprint, a.at, a.cluster, a.name, a.status, JSON.stringify(a.labels), JSON.stringify(a.annotations), a.startsAt, a.endsAt ?? null];
 }
 
-/** Points rows of one series query, grouped by series, into the API's shape. */
-export function groupPoints(rows: { labels: string; t: number | string; v: number }[]): { labels: Record<string, string>; points: [number, number][] }[] {
-  const bySeries = new Map<string, [number, number][]>();
-  for (const row of rows) {
-    let points = bySeries.get(row.labels);
-    if (!points) bySeries.set(row.labels, (points = []));
-    points.push([Number(row.t), row.v]);
-  }
-  return [...bySeries].map(([labels, points]) => ({ labels: Object.fromEntries(JSON.parse(labels) as [string, string][]), points }));
+/** The label set a series was stored with (sample.ts labelKey). */
+export function labelsOf(key: string): Record<string, string> {
+  return Object.fromEntries(JSON.parse(key) as [string, string][]);
 }

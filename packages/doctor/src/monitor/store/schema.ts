@@ -46,7 +46,10 @@ CREATE TABLE alerts (
   ends_at BIGINT
 );
 CREATE INDEX alerts_at ON alerts (at);`,
-    sqlite: `CREATE TABLE points (series_id INTEGER NOT NULL, t INTEGER NOT NULL, v REAL NOT NULL, PRIMARY KEY (series_id, t)) WITHOUT ROWID;`,
+    // Observations land in points_recent in time order (one page written per observation) and move to points,
+    // ordered by series, every few minutes: each series' page is then written once per move, not per observation.
+    sqlite: `CREATE TABLE points (series_id INTEGER NOT NULL, t INTEGER NOT NULL, v REAL NOT NULL, PRIMARY KEY (series_id, t)) WITHOUT ROWID;
+CREATE TABLE points_recent (t INTEGER NOT NULL, series_id INTEGER NOT NULL, v REAL NOT NULL, PRIMARY KEY (t, series_id)) WITHOUT ROWID;`,
     postgresql: `CREATE TABLE points (series_id INTEGER NOT NULL, t BIGINT NOT NULL, v DOUBLE PRECISION NOT NULL, PRIMARY KEY (series_id, t)) PARTITION BY RANGE (t);`,
   },
 ]);
