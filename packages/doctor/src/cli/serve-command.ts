@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { describeTarget } from '../connect/conn-options.js';
 import { DEFAULT_LISTEN, resolveServeConfig } from '../monitor/serve-config.js';
 import { startServe } from '../monitor/serve.js';
 import type { CommandIO } from './io.js';
@@ -59,7 +60,7 @@ export async function serveCommand(argv: string[], io: CommandIO): Promise<numbe
   const config = resolveServeConfig(flags, io.env);
   const log = (line: string) => io.err(`${new Date().toISOString()} ${line}\n`);
   const daemon = await startServe(config, log);
-  const where = config.storeUrl ? 'history in PostgreSQL' : `history in ${config.dataDir}`;
+  const where = config.store ? `history in PostgreSQL ${describeTarget(config.store)}` : `history in ${config.dataDir}`;
   io.out(`mvcc-doctor serve: watching ${config.targets.map((t) => t.name).join(', ')} every ${config.intervalMs / 1000}s; ${where}\ndashboard: ${daemon.url}\n`);
   await stopSignal();
   log('stopping');

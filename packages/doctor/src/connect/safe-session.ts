@@ -159,7 +159,7 @@ function typeParser(oid: number, format?: 'text' | 'binary'): unknown {
   return format === 'binary' ? pg.types.getTypeParser(oid, 'binary') : pg.types.getTypeParser(oid, 'text');
 }
 
-function sslConfig(sslmode: string | undefined): pg.ClientConfig['ssl'] {
+export function sslConfig(sslmode: string | undefined): pg.ClientConfig['ssl'] {
   if (!sslmode || sslmode === 'disable' || sslmode === 'prefer' || sslmode === 'allow') return undefined;
   return { rejectUnauthorized: sslmode === 'verify-ca' || sslmode === 'verify-full' };
 }

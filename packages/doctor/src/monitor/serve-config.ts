@@ -3,7 +3,8 @@ import { DoctorError } from '../connect/doctor-error.js';
 import { DEFAULT_LIMITS, type SessionLimits } from '../connect/safe-session.js';
 import { DEFAULT_THRESHOLDS, parseThresholds, type Thresholds } from '../engine/thresholds.js';
 import { parseDuration } from '../engine/parse-duration.js';
-import { attachApps, parseTarget, type Target } from './target.js';
+import { resolveConnOptions, type ConnOptions } from '../connect/conn-options.js';
+import { attachApps, parseTarget, sharedEnv, type Target } from './target.js';
 
 /** Everything `serve` runs with, resolved once (flags, then the config file, then defaults) and frozen. */
 export interface ServeConfig {
@@ -15,8 +16,8 @@ export interface ServeConfig {
   authToken?: string;
   /** The embedded store's directory. */
   dataDir: string;
-  /** A postgresql:// URL: keep history there instead of dataDir. */
-  storeUrl?: string;
+  /** Keep history in this PostgreSQL database (--store) instead of dataDir. */
+  store?: ConnOptions;
   retentionDays: number;
   thresholds: Thresholds;
   limits: SessionLimits;
@@ -84,13 +85,14 @@ export function resolveServeConfig(flags: ServeInputs, env: Record<string, strin
   }
   const storeUrl = pick('store');
   if (storeUrl !== undefined && !/^postgres(ql)?:\/\//.test(storeUrl)) throw new DoctorError('usage', '--store takes a postgresql:// URL');
+  const store = storeUrl === undefined ? undefined : resolveConnOptions({ conninfo: storeUrl, env: sharedEnv(env) });
   return Object.freeze({
     targets,
     intervalMs: parseDuration(pick('interval') ?? '15s', '--interval', { min: 1000 }),
     listen,
     authToken,
     dataDir: pick('data') ?? './mvcc-doctor-data',
-    storeUrl,
+    store,
     retentionDays: parseRetention(pick('retention') ?? '14'),
     thresholds: { ...DEFAULT_THRESHOLDS, ...parseThresholds(pick('threshold') ?? []) },
     limits: {

@@ -6,6 +6,7 @@ import type { HistoryStore } from './history-store.js';
 import { Monitor } from './monitor.js';
 import type { ServeConfig } from './serve-config.js';
 import { openEmbeddedStore } from './store/embedded-store.js';
+import { openPostgresStore } from './store/postgres-store.js';
 
 /** A running daemon. */
 export interface Daemon {
@@ -19,7 +20,7 @@ export interface Daemon {
 
 /** Start `serve`: the store, one watch loop per target, and the HTTP server (dashboard, API, /metrics). */
 export async function startServe(config: ServeConfig, log: (line: string) => void): Promise<Daemon> {
-  const store = await openStore(config);
+  const store = await openStore(config, log);
   const monitor = new Monitor({
     targets: config.targets,
     intervalMs: config.intervalMs,
@@ -54,8 +55,8 @@ export async function startServe(config: ServeConfig, log: (line: string) => voi
   };
 }
 
-async function openStore(config: ServeConfig): Promise<HistoryStore> {
-  if (config.storeUrl) throw new DoctorError('not-installed', '--store postgresql://… is not available in this build yet');
+async function openStore(config: ServeConfig, log: (line: string) => void): Promise<HistoryStore> {
+  if (config.store) return openPostgresStore(config.store, { log });
   return openEmbeddedStore(config.dataDir);
 }
 

@@ -19,11 +19,17 @@ export function parseTarget(spec: string, env: Record<string, string | undefined
   if (at < 1 || !NAME.test(name)) throw new DoctorError('usage', '--target takes NAME=postgresql://… with NAME of letters, digits, "_", "." or "-"');
   const conninfo = spec.slice(at + 1);
   if (!conninfo) throw new DoctorError('usage', `--target ${name}= needs a postgresql:// URL or conninfo`);
-  // PGUSER, PGPASSWORD, PGPASSFILE may fill in for every target; PGHOST, PGPORT, PGDATABASE or DATABASE_URL must not
-  // silently redirect one that names its own server.
-  const { DATABASE_URL: _url, PGHOST: _host, PGHOSTADDR: _addr, PGPORT: _port, PGDATABASE: _db, ...shared } = env;
-  const conn = resolveConnOptions({ conninfo, env: shared });
+  const conn = resolveConnOptions({ conninfo, env: sharedEnv(env) });
   return { name, conn, apps: [] };
+}
+
+/**
+ * PGUSER, PGPASSWORD, PGPASSFILE may fill in for every URL the daemon is given (targets, the store); PGHOST, PGPORT,
+ * PGDATABASE or DATABASE_URL must not silently redirect one that names its own server.
+ */
+export function sharedEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const { DATABASE_URL: _url, PGHOST: _host, PGHOSTADDR: _addr, PGPORT: _port, PGDATABASE: _db, ...shared } = env;
+  return shared;
 }
 
 /**

@@ -123,7 +123,7 @@ class EmbeddedStore implements HistoryStore {
     const both = `SELECT t, v FROM points WHERE series_id = ?1 AND t BETWEEN ?2 AND ?3
       UNION ALL SELECT t, v FROM points_recent WHERE series_id = ?1 AND t BETWEEN ?2 AND ?3`;
     const points = q.stepMs
-      ? this.sql(`SELECT (t / ?4) * ?4 AS t, avg(v) AS v FROM (${both}) GROUP BY 1 ORDER BY 1`)
+      ? this.sql(`SELECT (t / CAST(?4 AS INTEGER)) * CAST(?4 AS INTEGER) AS t, avg(v) AS v FROM (${both}) GROUP BY 1 ORDER BY 1`)
       : this.sql(`SELECT t, v FROM (${both}) ORDER BY t`);
     const out: Series[] = [];
     for (const { id, labels: key } of candidates) {
