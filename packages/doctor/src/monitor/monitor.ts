@@ -3,7 +3,10 @@ import type { XidRate } from '../collect/snapshot.js';
 import { describeTarget } from '../connect/conn-options.js';
 import type { SessionLimits } from '../connect/safe-session.js';
 import type { Thresholds } from '../engine/thresholds.js';
-import type { Report } from '../report/report.js';
+import { exitCodeFor, summarize, type Report } from '../report/report.js';
+import type { Finding } from '../engine/finding.js';
+import { ClusterHistory } from './cluster-history.js';
+import { forecastCluster, type ClusterForecast } from './forecast/forecast-cluster.js';
 import type { FindingEvent } from './finding-event.js';
 import { FindingTracker } from './finding-tracker.js';
 import type { HistoryStore } from './history-store.js';
@@ -22,10 +25,6 @@ export interface MonitorOptions {
   retentionMs: number;
   /** Called after each observation with the cluster's open findings (the alerter). */
   onFindings?: (cluster: string, open: FindingEvent[], at: number) => void;
-  /** The XID rate to judge a cluster by, from its history (forecasts); the last two observations when absent. */
-  rateOf?: (cluster: string, at: number) => Promise<XidRate | undefined>;
-  /** Runs after each observation is stored, for derived series (forecasts); its samples are stored too. */
-  derive?: (observation: Observation & { ok: true }) => Promise<Sample[]>;
   log: (line: string) => void;
 }
 
@@ -43,8 +42,10 @@ export interface ClusterStatus {
   failures: number;
   report?: Report;
   samples: Sample[];
-  /** The XID rate between the last two observations. */
+  /** The XID rate the checks judge by: fitted over the last hour and day (the larger), else between the last two observations. */
   lastRate?: XidRate;
+  /** The forecasts of the last observation. */
+  forecast?: ClusterForecast;
 }
 
 /**
@@ -54,6 +55,7 @@ export interface ClusterStatus {
 export class Monitor {
   private readonly status = new Map<string, ClusterStatus>();
   private readonly tracker = new FindingTracker();
+  private readonly history = new Map<string, ClusterHistory>();
   private readonly stopping = new AbortController();
   private loops: Promise<void>[] = [];
 
@@ -62,7 +64,12 @@ export class Monitor {
   }
 
   async start(): Promise<void> {
-    for (const t of this.options.targets) this.tracker.restore(t.name, await this.options.store.openEvents(t.name));
+    for (const t of this.options.targets) {
+      this.tracker.restore(t.name, await this.options.store.openEvents(t.name));
+      const history = new ClusterHistory();
+      await history.load(this.options.store, t.name, Date.now());
+      this.history.set(t.name, history);
+    }
     this.loops = [...this.options.targets.map((t) => this.watch(t)), this.pruneLoop()];
   }
 
@@ -88,7 +95,7 @@ export class Monitor {
     const { signal } = this.stopping;
     while (!signal.aborted) {
       const started = Date.now();
-      const xidRate = await this.rateFor(target.name, started);
+      const xidRate = this.status.get(target.name)!.lastRate;
       const observation = await observe(target, { thresholds: this.options.thresholds, limits: this.options.limits, xidRate });
       await this.record(observation).catch((error: Error) => this.options.log(`cluster ${target.name}: could not store the observation: ${error.message}`));
       const status = this.status.get(target.name)!;
@@ -104,21 +111,20 @@ export class Monitor {
     return Math.min(interval * 2 ** Math.min(failures - 1, 3), Math.max(interval, 60_000));
   }
 
-  private async rateFor(cluster: string, at: number): Promise<XidRate | undefined> {
-    return (await this.options.rateOf?.(cluster, at)) ?? this.status.get(cluster)!.lastRate;
-  }
-
   private async record(observation: Observation): Promise<void> {
     const status = this.status.get(observation.cluster)!;
     const { store } = this.options;
     if (observation.ok) {
       if (status.up === false) this.options.log(`cluster ${observation.cluster}: reachable again`);
-      status.lastRate = rateSince(status, observation) ?? status.lastRate;
-      Object.assign(status, { up: true, error: undefined, failures: 0, report: observation.report });
-      const derived = (await this.options.derive?.(observation)) ?? [];
-      status.samples = [...observation.samples, ...derived, { metric: 'mvcc_up', labels: {}, value: 1 }];
+      const history = this.history.get(observation.cluster)!;
+      history.add(observation.at, observation.samples);
+      const forecast = forecastCluster({ now: observation.at, nextXid: history.nextXid, ages: history.ages, limits: history.limits });
+      status.lastRate = forecast.fit?.xidRate ?? rateSince(status, observation) ?? status.lastRate;
+      const report = withFindings(observation.report, forecast.findings);
+      Object.assign(status, { up: true, error: undefined, failures: 0, report, forecast });
+      status.samples = [...observation.samples, ...forecast.samples, { metric: 'mvcc_up', labels: {}, value: 1 }];
       await store.append({ cluster: observation.cluster, at: observation.at, samples: status.samples });
-      await store.saveEvents(this.tracker.observed(observation.cluster, observation.at, observation.report.findings));
+      await store.saveEvents(this.tracker.observed(observation.cluster, observation.at, report.findings));
     } else {
       if (status.up !== false) this.options.log(`cluster ${observation.cluster}: ${observation.error}`);
       Object.assign(status, { up: false, error: observation.error, failures: status.failures + 1 });
@@ -150,4 +156,11 @@ function rateSince(previous: ClusterStatus, now: Observation & { ok: true }): Xi
   if (before === undefined || after === undefined || previous.lastAt === undefined || after < before) return undefined;
   const seconds = (now.at - previous.lastAt) / 1000;
   return seconds > 0 ? { xidsPerSecond: (after - before) / seconds, sampleSeconds: seconds } : undefined;
+}
+
+/** The check report with the forecasts' findings added: one list of findings for the API, the dashboard and alerts. */
+function withFindings(report: Report, more: Finding[]): Report {
+  if (more.length === 0) return report;
+  const findings = [...report.findings, ...more];
+  return { ...report, findings, summary: summarize(findings), exit_code: exitCodeFor(findings) };
 }

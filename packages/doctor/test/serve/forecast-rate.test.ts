@@ -1,5 +1,7 @@
-import { Cluster, clustersInZones, xidWraparound, type XidWraparoundFault, type ZoneClusters } from '@mvcc-doctor/lab';
-import { existsSync } from 'node:fs';
+import { Cluster, clustersInZones, waitFor, xidWraparound, type XidWraparoundFault, type ZoneClusters } from '@mvcc-doctor/lab';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/connect/safe-session.js';
@@ -9,6 +11,8 @@ import type { LimitName } from '../../src/monitor/forecast/forecast-databases.js
 import { ETA_CRITICAL_STOP_SECONDS, ETA_WARNING_STOP_SECONDS } from '../../src/monitor/forecast/forecast-findings.js';
 import type { Observation } from '../../src/monitor/observation.js';
 import { observe } from '../../src/monitor/observe.js';
+import { resolveServeConfig } from '../../src/monitor/serve-config.js';
+import { startServe } from '../../src/monitor/serve.js';
 import { burnXids, databaseAge, historyOf, observeEvery, targetOf, type TrueRate } from './forecast-history.js';
 
 /** XIDs per second the burner consumes: enough that the stop limit of a fresh cluster is months, not years, away. */
@@ -65,6 +69,32 @@ describe('forecasts from observe() of a fresh cluster', () => {
     // The fit is an XidRate the checks accept: observe() judges by it, and the report says so.
     const judged = await observe(targetOf(cluster), { thresholds: DEFAULT_THRESHOLDS, limits: DEFAULT_LIMITS, xidRate: forecast.fit!.xidRate });
     expect(judged.ok && judged.report.xid_rate).toEqual({ xidsPerSecond: forecast.fit!.xidsPerSecond, sampleSeconds: forecast.fit!.spanSeconds });
+  });
+
+  it('the daemon fits the same rate from its own history: /metrics and /api/clusters carry the ETA, and the checks judge by it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mvcc-forecast-serve-'));
+    const burner = await burnXids(cluster, RATE);
+    const config = resolveServeConfig({ target: [`lab=${cluster.connectionString()}`], data: dir, listen: '127.0.0.1:0', interval: '2s' }, {});
+    const daemon = await startServe(config, () => undefined);
+    try {
+      const eta = await waitFor(async () => {
+        const { clusters } = (await (await fetch(new URL('/api/clusters', daemon.url))).json()) as { clusters: { nearest_eta: { database: string; limit: string; seconds: number } | null; xid_rate: { xidsPerSecond: number } | null }[] };
+        return clusters[0]?.nearest_eta ?? undefined;
+      }, 'an ETA from the daemon', 90_000);
+      const truth = await burner.stop();
+      // The nearest limit of a fresh cluster is autovacuum_freeze_max_age.
+      expect(eta.limit).toBe('autovacuum_freeze_max_age');
+      const age = await databaseAge(cluster, eta.database);
+      expect(relativeError(eta.seconds, (200_000_000 - age) / truth.xidsPerSecond)).toBeLessThan(0.1);
+      const metrics = await (await fetch(new URL('/metrics', daemon.url))).text();
+      expect(metrics).toMatch(/^mvcc_database_xid_eta_seconds\{cluster="lab",database="postgres",limit="stop"\} [\d.e+]+$/m);
+      const { report } = (await (await fetch(new URL('/api/findings?cluster=lab', daemon.url))).json()) as { report: { xid_rate: { xidsPerSecond: number } } };
+      expect(relativeError(report.xid_rate.xidsPerSecond, truth.xidsPerSecond)).toBeLessThan(0.1);
+    } finally {
+      await burner.stop().catch(() => undefined);
+      await daemon.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('healthy: nothing consumes XIDs, the fitted rate is about zero and there is no wraparound-eta finding', async () => {
