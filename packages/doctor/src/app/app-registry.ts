@@ -1,4 +1,5 @@
 import { DoctorError } from '../connect/doctor-error.js';
+import { splitCredentials } from '../connect/url-credentials.js';
 
 /** One open transaction or checked-out client, as @mvcc-doctor/pg's registry handler serves it. */
 export interface AppLease {
@@ -37,7 +38,7 @@ export interface AppRegistry {
 
 /** Read an app's open-transaction registry (GET, JSON), within a time limit; the URL's credentials never show. */
 export async function readAppRegistry(url: string, timeoutMs = 3000): Promise<AppRegistry> {
-  const { bare, authorization, secret } = splitCredentials(url);
+  const { bare, authorization, secret } = splitCredentials(url, '--app takes an http(s) URL');
   const scrub = (text: string) => (secret ? text.split(secret).join('***') : text);
   let response: Response;
   try {
@@ -61,21 +62,4 @@ export async function readAppRegistry(url: string, timeoutMs = 3000): Promise<Ap
     transactions: body.transactions,
     telemetry: typeof body.telemetry === 'object' && body.telemetry !== null ? body.telemetry : undefined,
   };
-}
-
-/** fetch refuses URLs with credentials (and echoes them in its error): send them as Basic auth instead. */
-function splitCredentials(url: string): { bare: string; authorization?: string; secret?: string } {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new DoctorError('usage', '--app takes an http(s) URL');
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new DoctorError('usage', '--app takes an http(s) URL');
-  const user = decodeURIComponent(parsed.username);
-  const secret = decodeURIComponent(parsed.password);
-  parsed.username = '';
-  parsed.password = '';
-  if (!user && !secret) return { bare: parsed.toString() };
-  return { bare: parsed.toString(), authorization: `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`, secret: secret || undefined };
 }
