@@ -20,6 +20,7 @@ Options:
       --interval D            time between observations of a cluster (default 15s)
       --threshold NAME=VALUE  as for check (repeatable)
       --webhook URL           send alerts to this Alertmanager-compatible webhook (repeatable)
+      --external-url URL      the daemon's address as alert receivers reach it (default: the listen address)
       --alert-for D           a finding alerts once open this long (default 2m)
       --repeat-interval D     re-send a firing alert this often (default 4h)
       --app [CLUSTER=]URL     an @mvcc-doctor/pg registry: the app joins the timeline (repeatable)
@@ -43,6 +44,7 @@ export async function serveCommand(argv: string[], io: CommandIO): Promise<numbe
       interval: { type: 'string' },
       threshold: { type: 'string', multiple: true },
       webhook: { type: 'string', multiple: true },
+      'external-url': { type: 'string' },
       'alert-for': { type: 'string' },
       'repeat-interval': { type: 'string' },
       app: { type: 'string', multiple: true },

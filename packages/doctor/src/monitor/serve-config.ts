@@ -22,6 +22,8 @@ export interface ServeConfig {
   thresholds: Thresholds;
   limits: SessionLimits;
   webhooks: string[];
+  /** The daemon's address as alert receivers reach it (links in alerts); the listen address by default. */
+  externalUrl?: string;
   alertForMs: number;
   repeatIntervalMs: number;
 }
@@ -36,6 +38,7 @@ export interface ServeInputs {
   interval?: string;
   threshold?: string[];
   webhook?: string[];
+  'external-url'?: string;
   'alert-for'?: string;
   'repeat-interval'?: string;
   retention?: string;
@@ -62,7 +65,7 @@ function readConfigFile(path: string): ServeInputs {
     throw new DoctorError('usage', `--config ${path} is not JSON: ${(error as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new DoctorError('usage', `--config ${path} must hold a JSON object`);
-  const known = new Set(['target', 'data', 'store', 'listen', 'interval', 'threshold', 'webhook', 'alert-for', 'repeat-interval', 'retention', 'app', 'auth-token', 'statement-timeout', 'lock-timeout']);
+  const known = new Set(['target', 'data', 'store', 'listen', 'interval', 'threshold', 'webhook', 'external-url', 'alert-for', 'repeat-interval', 'retention', 'app', 'auth-token', 'statement-timeout', 'lock-timeout']);
   for (const key of Object.keys(parsed)) if (!known.has(key)) throw new DoctorError('usage', `--config ${path}: unknown setting "${key}" (the flag names: ${[...known].join(', ')})`);
   return parsed as ServeInputs;
 }
@@ -99,7 +102,8 @@ export function resolveServeConfig(flags: ServeInputs, env: Record<string, strin
       statementTimeoutMs: parseDuration(pick('statement-timeout') ?? `${DEFAULT_LIMITS.statementTimeoutMs}ms`, '--statement-timeout', { min: 1 }),
       lockTimeoutMs: parseDuration(pick('lock-timeout') ?? `${DEFAULT_LIMITS.lockTimeoutMs}ms`, '--lock-timeout', { min: 1 }),
     },
-    webhooks: (pick('webhook') ?? []).map(checkWebhook),
+    webhooks: (pick('webhook') ?? []).map((url) => checkWebhook(url)),
+    externalUrl: pick('external-url') === undefined ? undefined : checkWebhook(pick('external-url')!, '--external-url'),
     alertForMs: parseDuration(pick('alert-for') ?? '2m', '--alert-for'),
     repeatIntervalMs: parseDuration(pick('repeat-interval') ?? '4h', '--repeat-interval', { min: 60_000 }),
   });
@@ -126,12 +130,12 @@ function parseRetention(text: string): number {
   return days;
 }
 
-function checkWebhook(url: string): string {
+function checkWebhook(url: string, flag = '--webhook'): string {
   try {
     const parsed = new URL(url);
     if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return url;
   } catch {
     // fall through to the one-line error
   }
-  throw new DoctorError('usage', '--webhook takes an http(s) URL (an Alertmanager-compatible receiver)');
+  throw new DoctorError('usage', flag === '--webhook' ? '--webhook takes an http(s) URL (an Alertmanager-compatible receiver)' : `${flag} takes an http(s) URL`);
 }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { DoctorError } from '../connect/doctor-error.js';
 import { createHttpApp } from '../server/http-app.js';
 import type { HistoryStore } from './history-store.js';
+import { createAlerter, type Alerter } from './alerts/alerter.js';
 import { Monitor } from './monitor.js';
 import type { ServeConfig } from './serve-config.js';
 import { openEmbeddedStore } from './store/embedded-store.js';
@@ -21,6 +22,8 @@ export interface Daemon {
 /** Start `serve`: the store, one watch loop per target, and the HTTP server (dashboard, API, /metrics). */
 export async function startServe(config: ServeConfig, log: (line: string) => void): Promise<Daemon> {
   const store = await openStore(config, log);
+  // Created once the address is known (the alerts link back to it); observations start only after that.
+  let alerter: Alerter | undefined;
   const monitor = new Monitor({
     targets: config.targets,
     intervalMs: config.intervalMs,
@@ -28,31 +31,47 @@ export async function startServe(config: ServeConfig, log: (line: string) => voi
     limits: config.limits,
     store,
     retentionMs: config.retentionDays * 86_400_000,
+    onFindings: (cluster, open, at) => alerter?.update(cluster, open, at),
     log,
   });
   let server: Server | undefined;
   try {
-    server = createServer(createHttpApp({ monitor, store, token: config.authToken, log }));
+    server = createServer(createHttpApp({ monitor, store, token: config.authToken, activeAlerts: () => alerter?.active() ?? [], log }));
     await listen(server, config.listen.host, config.listen.port);
+    alerter = createAlerter({
+      webhooks: config.webhooks,
+      alertForMs: config.alertForMs,
+      repeatIntervalMs: config.repeatIntervalMs,
+      externalUrl: config.externalUrl ?? urlOf(server),
+      record: (alert) => store.saveAlert(alert),
+      log,
+    });
     await monitor.start();
   } catch (error) {
     server?.close();
     await store.close();
     throw error;
   }
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    url: `http://${host}:${address.port}/`,
+    url: urlOf(server),
     monitor,
     store,
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await monitor.stop();
+      // Resolutions and records already decided are delivered (each POST is time-limited), then nothing more.
+      await alerter!.flush();
+      await alerter!.stop();
       await store.close();
     },
   };
+}
+
+function urlOf(server: Server): string {
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}/`;
 }
 
 async function openStore(config: ServeConfig, log: (line: string) => void): Promise<HistoryStore> {

@@ -6,6 +6,7 @@ import { Cluster, freePort, idleInTransaction, type IdleInTransactionFault } fro
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveServeConfig } from '../../src/monitor/serve-config.js';
 import { startServe, type Daemon } from '../../src/monitor/serve.js';
+import { startReceiver } from './webhook-receiver.js';
 
 /** Fetch JSON from the daemon; every body is also checked for the targets' password. */
 async function get<T = Record<string, unknown>>(daemon: Daemon, path: string): Promise<T> {
@@ -35,6 +36,7 @@ describe('serve: one daemon, a live cluster with a fault and a dead one', () => 
   let daemon: Daemon;
   let logs: string[];
   let fault: IdleInTransactionFault;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
 
   const config = () =>
     resolveServeConfig(
@@ -44,6 +46,8 @@ describe('serve: one daemon, a live cluster with a fault and a dead one', () => 
         listen: '127.0.0.1:0',
         interval: '1s',
         threshold: ['idleInTransactionSeconds=0'],
+        webhook: [`http://alerts:${PASSWORD}@127.0.0.1:${receiver.port}/hook`],
+        'alert-for': '2s',
       },
       {},
     );
@@ -53,12 +57,14 @@ describe('serve: one daemon, a live cluster with a fault and a dead one', () => 
     dead = await freePort();
     dataDir = mkdtempSync(join(tmpdir(), 'mvcc-serve-'));
     fault = await idleInTransaction(cluster, { pin: 'xid', deadRows: 10, applicationName: 'shop-api' });
+    receiver = await startReceiver();
     logs = [];
     daemon = await startServe(config(), (line) => logs.push(line));
   });
 
   afterAll(async () => {
     await daemon?.stop();
+    await receiver?.close();
     await fault?.release().catch(() => undefined);
     await cluster?.destroy();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -114,6 +120,31 @@ describe('serve: one daemon, a live cluster with a fault and a dead one', () => 
       return mine.length > 0 && mine.every((e) => e.closedAt !== undefined) && mine;
     });
     expect(events).toHaveLength(1);
+    // Its alert resolves, and the history keeps both states.
+    await until('the idle-in-transaction alert resolved', async () =>
+      receiver.requests.some((r) => (JSON.parse(r.body) as { alerts: { status: string; labels: Record<string, string> }[] }).alerts.some((a) => a.status === 'resolved' && a.labels.pid === String(fault.pid))),
+    );
+    const { history } = await get<{ history: { name: string; status: string; labels: Record<string, string> }[] }>(daemon, '/api/alerts?cluster=live');
+    expect(history.filter((a) => a.labels.pid === String(fault.pid)).map((a) => a.status).sort()).toEqual(['firing', 'resolved']);
+  });
+
+  it('alerts through the webhook in Alertmanager\'s format once a finding has been open for --alert-for, and resolves it on close', async () => {
+    type Message = { version: string; status: string; alerts: { status: string; labels: Record<string, string>; annotations: Record<string, string> }[] };
+    const messages = () => receiver.requests.map((r) => JSON.parse(r.body) as Message);
+    const alertsOf = (name: string, status: string) => messages().flatMap((m) => m.alerts.filter((a) => a.labels.alertname === name && a.status === status));
+    await until('the unreachable alert', async () => alertsOf('MvccTargetUnreachable', 'firing').length > 0);
+    const [down] = alertsOf('MvccTargetUnreachable', 'firing');
+    expect(down!.labels).toMatchObject({ cluster: 'dead', check: 'target-unreachable', severity: 'critical' });
+    expect(messages()[0]!.version).toBe('4');
+    // Basic auth from the URL's credentials; the password is in no log line.
+    expect(receiver.requests[0]!.headers.authorization).toBe(`Basic ${Buffer.from(`alerts:${PASSWORD}`).toString('base64')}`);
+    expect(logs.join('\n')).not.toContain(PASSWORD);
+    const idle = alertsOf('MvccIdleInTransaction', 'firing').find((a) => a.labels.pid === String(fault.pid));
+    expect(idle ?? (await until('the idle-in-transaction alert', async () => alertsOf('MvccIdleInTransaction', 'firing').find((a) => a.labels.pid === String(fault.pid))))).toMatchObject({
+      labels: { cluster: 'live', check: 'idle-in-transaction', database: 'postgres', pid: String(fault.pid) },
+    });
+    const { active } = await get<{ active: { name: string }[] }>(daemon, '/api/alerts');
+    expect(active.map((a) => a.name)).toContain('MvccTargetUnreachable');
   });
 
   it('answers bad API requests with one clear error', async () => {
