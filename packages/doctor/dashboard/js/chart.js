@@ -73,7 +73,7 @@ function draw(root, spec, width) {
       time.ticks.map((t) => [s('line', { x1: xOf(t), x2: xOf(t), y1: MARGIN.top, y2: MARGIN.top + plotH, class: 'grid-x' }), s('text', { x: xOf(t), y: height - 8, class: 'axis-x' }, formatTick(t, time.step))]),
     ),
   );
-  if (end > spec.to) svg.append(s('line', { class: 'now', x1: xOf(spec.to), x2: xOf(spec.to), y1: MARGIN.top, y2: MARGIN.top + plotH }), s('text', { class: 'now-label', x: xOf(spec.to) + 4, y: MARGIN.top + 10 }, 'now'));
+  if (end > spec.to) svg.append(s('line', { class: 'now', x1: xOf(spec.to), x2: xOf(spec.to), y1: MARGIN.top, y2: MARGIN.top + plotH }), s('text', { class: 'now-label', x: xOf(spec.to) + 4, y: MARGIN.top + plotH - 4 }, 'now'));
   for (const limit of shown) {
     svg.append(
       s('g', { class: `limit limit-${slug(limit.name)}` },
@@ -82,7 +82,8 @@ function draw(root, spec, width) {
       ),
     );
   }
-  for (const ser of thinned) {
+  // The first series (the pages put the most urgent first) is drawn last, on top of the others.
+  for (const ser of [...thinned].reverse()) {
     const d = pathOf(ser.points, xOf, yOf, gapOf(ser.points, series.find((raw) => raw.name === ser.name).points, (end - spec.from) / plotW));
     svg.append(s('path', { class: `series-line c${ser.color}`, d, 'data-series': ser.name }));
     if (ser.points.length === 1) svg.append(s('circle', { class: `series-dot c${ser.color}`, cx: xOf(ser.points[0][0]), cy: yOf(ser.points[0][1]), r: 3 }));

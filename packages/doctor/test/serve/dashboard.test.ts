@@ -173,6 +173,17 @@ describe('the dashboard in a real browser', () => {
     expect(await chart('dead-tuples').locator('.legend-name').allTextContents()).toContain('postgres: public.events');
     expect(await chart('app-heap').textContent()).not.toContain('no app attached');
 
+    // The forecast: the daemon's ETA series (recorded here into its real store, as the forecaster will) becomes a
+    // dashed line towards the limit and a sentence under the chart.
+    const now = Date.now();
+    const eta = (days: number) => ({ metric: 'mvcc_database_xid_eta_seconds', labels: { database: 'postgres', limit: 'autovacuum_freeze_max_age' }, value: days * 86_400 });
+    await daemon.store.append({ cluster: 'shop', at: now - 1500, samples: [eta(3)] });
+    await daemon.store.append({ cluster: 'shop', at: now - 500, samples: [eta(3)] });
+    await page.reload();
+    await expect.poll(() => chart('xid-age').locator('.chart-note').last().textContent()).toBe('Forecast at the fitted XID rate: postgres reaches autovacuum_freeze_max_age in 3 d.');
+    expect(await chart('xid-age').locator('path.forecast').getAttribute('d')).toMatch(/^M[\d.]+,[\d.]+L[\d.]+,[\d.]+$/);
+    await chart('xid-age').screenshot({ path: join(SCREENSHOTS, 'xid-age-forecast.png') });
+
     // Hovering the XID chart shows every database's value at that time.
     const box = (await chart('xid-age').locator('svg').boundingBox())!;
     await page.mouse.move(box.x + box.width - 20, box.y + box.height / 2);
