@@ -13,4 +13,6 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // The dashboard is plain ES modules that run in the browser.
+  { files: ['packages/doctor/dashboard/**/*.js'], languageOptions: { globals: globals.browser } },
 );
