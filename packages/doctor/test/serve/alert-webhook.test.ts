@@ -73,7 +73,7 @@ describe('alert webhooks', () => {
       annotations,
       startsAt: '2026-01-05T09:02:00Z',
       endsAt: '0001-01-01T00:00:00Z',
-      generatorURL: `${EXTERNAL}/?cluster=prod&finding=${encodeURIComponent(wraparound.key)}`,
+      generatorURL: `${EXTERNAL}/#/cluster/prod?finding=${encodeURIComponent(wraparound.key)}`,
       fingerprint: fingerprint(labels),
     };
     expect(JSON.parse(post!.body)).toEqual({

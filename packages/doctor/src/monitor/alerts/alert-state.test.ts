@@ -32,7 +32,7 @@ describe('alert state', () => {
             labels: { alertname: 'MvccXidWraparound', cluster: 'prod', check: 'xid-wraparound', severity: 'critical', database: 'app' },
             annotations: records[0]!.annotations,
             startsAt: T0 + 2 * MIN,
-            generatorURL: `http://doctor.internal:9187/?cluster=prod&finding=${encodeURIComponent(wraparound.key)}`,
+            generatorURL: `http://doctor.internal:9187/#/cluster/prod?finding=${encodeURIComponent(wraparound.key)}`,
           },
         ],
       },

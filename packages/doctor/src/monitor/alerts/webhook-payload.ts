@@ -105,8 +105,8 @@ export function supersede(older: Notification, newer: Notification): Notificatio
 
 /** Where the alert links back to: the daemon's dashboard, on the finding's cluster and event. */
 export function generatorUrl(externalUrl: string, cluster: string, key: string): string {
-  const query = new URLSearchParams({ cluster, finding: key });
-  return `${externalUrl.replace(/\/+$/, '')}/?${query.toString()}`;
+  // The dashboard's cluster page (hash route), with the finding's key for a reader who wants to find it there.
+  return `${externalUrl.replace(/\/+$/, '')}/#/cluster/${encodeURIComponent(cluster)}?${new URLSearchParams({ finding: key }).toString()}`;
 }
 
 /** time.Time in JSON (RFC 3339 with nanoseconds, trailing zeros dropped), in UTC. */
