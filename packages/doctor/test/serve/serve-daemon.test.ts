@@ -6,6 +6,7 @@ import { Cluster, freePort, idleInTransaction, type IdleInTransactionFault } fro
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveServeConfig } from '../../src/monitor/serve-config.js';
 import { startServe, type Daemon } from '../../src/monitor/serve.js';
+import { documentedExamples, keyPaths, nullPaths, OPTIONAL } from './doc-shape.js';
 import { startReceiver } from './webhook-receiver.js';
 
 /** Fetch JSON from the daemon; every body is also checked for the targets' password. */
@@ -145,6 +146,27 @@ describe('serve: one daemon, a live cluster with a fault and a dead one', () => 
     });
     const { active } = await get<{ active: { name: string }[] }>(daemon, '/api/alerts');
     expect(active.map((a) => a.name)).toContain('MvccTargetUnreachable');
+  });
+
+  it('answers with the shapes docs/http-api.md shows: the same keys at every level', async () => {
+    const examples = documentedExamples();
+    expect([...examples.keys()].sort()).toEqual(['/api/alerts', '/api/clusters', '/api/events', '/api/findings', '/api/series']);
+    const actual: Record<string, unknown> = {
+      '/api/clusters': await get(daemon, '/api/clusters'),
+      '/api/series': await get(daemon, '/api/series?cluster=live&metric=mvcc_xmin_horizon_age_seconds'),
+      '/api/findings': await get(daemon, '/api/findings?cluster=live'),
+      '/api/events': await get(daemon, '/api/events?cluster=live'),
+      '/api/alerts': await get(daemon, '/api/alerts'),
+    };
+    for (const [path, example] of examples) {
+      const documented = keyPaths(example);
+      const answered = keyPaths(actual[path]);
+      const nulls = nullPaths(actual[path]);
+      // Skips happen only when something could not be read.
+      const optional = (p: string) => OPTIONAL.has(p.split('.').at(-1)!) || p.startsWith('report.skipped[]') || [...nulls].some((n) => p.startsWith(`${n}.`));
+      expect([...answered].filter((p) => !documented.has(p)), `${path}: answered but not documented`).toEqual([]);
+      expect([...documented].filter((p) => !answered.has(p) && !optional(p)), `${path}: documented but not answered`).toEqual([]);
+    }
   });
 
   it('answers bad API requests with one clear error', async () => {
