@@ -37,7 +37,7 @@ function startDaemon(args: string[]): Promise<{ child: ChildProcess; url: string
 }
 
 async function points(url: string): Promise<number> {
-  const body = (await (await fetch(new URL('/api/series?cluster=live&metric=mvcc_up&from=0', url))).json()) as { series: { points: unknown[] }[] };
+  const body = (await (await fetch(new URL('/api/series?cluster=live&metric=mvcc_up&from=0&step=0', url))).json()) as { series: { points: unknown[] }[] };
   return body.series[0]?.points.length ?? 0;
 }
 
