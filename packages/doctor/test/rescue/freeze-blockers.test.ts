@@ -71,7 +71,7 @@ describe('freeze: blockers are released only with --release-blockers and a confi
       },
     });
     expect(code).toBe(2);
-    expect(asked).toMatch(/^Release 2 blocker\(s\): .*\? \[y\/N\] $/);
+    expect(asked, asked).toMatch(/^Release 2 blocker\(s\): .*\? \[y\/N\] $/);
     expect(asked).toContain(`session pid ${writerPid}`);
     expect(asked).toContain(`replication slot "${SLOT}"`);
     expect(asked).not.toContain(`pid ${lockerPid}`);
