@@ -11,6 +11,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveServeConfig, type ServeInputs } from '../../src/monitor/serve-config.js';
 import { startServe, type Daemon } from '../../src/monitor/serve.js';
+import { until } from './until.js';
 
 // The dashboard in a real browser (Debian's Chromium), against a real daemon watching a real cluster whose
 // idle-in-transaction session was opened by a real app on @mvcc-doctor/pg: this file.
@@ -24,15 +25,6 @@ const THIS_FILE = fileURLToPath(import.meta.url);
 const LEAK_LINE = readFileSync(THIS_FILE, 'utf8').split('\n').findIndex((line) => line.trimStart().startsWith(['withTransaction', '(pool'].join(''))) + 1;
 const TOKEN = 'dash-token-7f3a';
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 async function api<T>(daemon: Daemon, path: string): Promise<T> {
   const response = await fetch(new URL(path, daemon.url));

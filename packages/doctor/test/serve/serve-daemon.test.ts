@@ -8,6 +8,7 @@ import { resolveServeConfig } from '../../src/monitor/serve-config.js';
 import { startServe, type Daemon } from '../../src/monitor/serve.js';
 import { documentedExamples, keyPaths, nullPaths, OPTIONAL } from './doc-shape.js';
 import { startReceiver } from './webhook-receiver.js';
+import { until } from './until.js';
 
 /** Fetch JSON from the daemon; every body is also checked for the targets' password. */
 async function get<T = Record<string, unknown>>(daemon: Daemon, path: string): Promise<T> {
@@ -20,15 +21,6 @@ async function get<T = Record<string, unknown>>(daemon: Daemon, path: string): P
 
 const PASSWORD = 'sekret-pw-42';
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('serve: one daemon, a live cluster with a fault and a dead one', () => {
   let cluster: Cluster;

@@ -3,19 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DoctorError } from '../../src/connect/doctor-error.js';
 import { resolveServeConfig } from '../../src/monitor/serve-config.js';
 import { startServe, type Daemon } from '../../src/monitor/serve.js';
+import { until } from './until.js';
 
 const STORE_PASSWORD = 'store-pw-29';
 const WRONG_PASSWORD = 'not-the-pw-31';
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 interface SeriesBody {
   series: { labels: Record<string, string>; points: [number, number][] }[];
