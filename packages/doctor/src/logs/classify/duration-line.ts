@@ -1,0 +1,110 @@
+/**
+ * What postgres.c logs for log_min_duration_statement / log_duration:
+ *   "duration: %s ms"                                   (text already logged by log_statement)
+ *   "duration: %s ms  statement: %s"
+ *   "duration: %s ms  execute|bind|parse <name>[/portal]: %s"
+ *   "duration: %s ms  fastpath function call: …"
+ *   "duration: %s ms  plan:\n…"                         (auto_explain; the text is its "Query Text")
+ */
+export interface DurationLine {
+  ms: number;
+  kind: 'statement' | 'execute' | 'bind' | 'parse' | 'plan' | 'fastpath' | 'none' | 'other';
+  /** The prepared statement (and portal) name of execute/bind/parse, e.g. "<unnamed>" or "a2". */
+  name?: string;
+  /** The statement text, when the line has one. */
+  text?: string;
+  /** Heroku and others cut long lines and say so. */
+  truncated?: boolean;
+}
+
+const TRUNCATED = '[Your log message was truncated]';
+
+export function parseDurationLine(message: string): DurationLine | undefined {
+  if (!message.startsWith('duration: ')) return undefined;
+  const msEnd = message.indexOf(' ms', 10);
+  if (msEnd < 0) return undefined;
+  const ms = Number(message.slice(10, msEnd));
+  if (!Number.isFinite(ms)) return undefined;
+  // Indexes rather than slices: this runs for every statement of a log that records them all.
+  const n = message.length;
+  let head = msEnd + 3;
+  while (head < n && message.charCodeAt(head) === 32) head++;
+  if (head >= n || message.slice(head).trim() === '') return { ms, kind: 'none' };
+  const colon = message.indexOf(':', head);
+  if (colon < 0) return { ms, kind: 'other' };
+  const space = message.indexOf(' ', head);
+  const wordEnd = space > 0 && space < colon ? space : colon;
+  const word = message.slice(head, wordEnd);
+  let bodyStart = colon + 1;
+  while (bodyStart < n && isSpace(message.charCodeAt(bodyStart))) bodyStart++;
+  let bodyEnd = n;
+  const cut = message.indexOf(TRUNCATED, bodyStart);
+  const line: DurationLine = { ms, kind: 'other' };
+  if (cut >= 0) {
+    line.truncated = true;
+    bodyEnd = cut;
+  }
+  while (bodyEnd > bodyStart && isSpace(message.charCodeAt(bodyEnd - 1))) bodyEnd--;
+  switch (word) {
+    case 'statement':
+      line.kind = 'statement';
+      break;
+    case 'execute':
+    case 'bind':
+    case 'parse':
+      line.kind = word;
+      if (wordEnd < colon) line.name = message.slice(wordEnd + 1, colon);
+      break;
+    case 'plan': {
+      line.kind = 'plan';
+      const text = line.truncated ? undefined : planQueryText(message.slice(bodyStart, bodyEnd));
+      if (text !== undefined) line.text = text;
+      return line;
+    }
+    case 'fastpath':
+      line.kind = 'fastpath';
+      break;
+    default:
+      return line;
+  }
+  if (bodyEnd > bodyStart && !line.truncated) line.text = message.slice(bodyStart, bodyEnd);
+  return line;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
+}
+
+/**
+ * auto_explain's "Query Text": a JSON plan has it as a key; a text plan as a line, possibly continued on the lines
+ * before the first plan node (which carries "(cost=" or "(actual", or is a "Query Parameters:" line).
+ */
+export function planQueryText(plan: string): string | undefined {
+  const body = plan.trim();
+  if (body.startsWith('{') || body.startsWith('[')) {
+    // A line break inside a JSON string (a log line split by the logger) makes it invalid: read it as a space.
+    const parsed = parseJson(body) ?? parseJson(body.replace(/\n\t?/g, ' '));
+    const root = (Array.isArray(parsed) ? parsed[0] : parsed) as Record<string, unknown> | undefined;
+    const text = root?.['Query Text'];
+    return typeof text === 'string' ? text : undefined;
+  }
+  const lines = plan.split('\n');
+  const start = lines.findIndex((l) => l.trimStart().startsWith('Query Text: '));
+  if (start < 0) return undefined;
+  const first = lines[start] ?? '';
+  const collected = [first.slice(first.indexOf('Query Text: ') + 12)];
+  for (let i = start + 1; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    if (/\((?:cost=|actual )|^\s*(?:Query Parameters|Query Identifier):/.test(line)) break;
+    collected.push(line);
+  }
+  return collected.join('\n').trimEnd();
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

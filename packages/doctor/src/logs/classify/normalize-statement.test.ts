@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_NORMALIZED_LENGTH, normalizeStatement } from './normalize-statement.js';
+
+describe('normalizeStatement', () => {
+  it.each([
+    ["SELECT * FROM t WHERE id = 42 AND name = 'o''clock'", 'SELECT * FROM t WHERE id = ? AND name = ?'],
+    ['SELECT * FROM x WHERE y = $1 LIMIT $2', 'SELECT * FROM x WHERE y = ? LIMIT ?'],
+    ['SELECT  a,\n\tb\n  FROM t', 'SELECT a, b FROM t'],
+    ['SELECT 1.5e-3, .5, 0x1F, 1_000', 'SELECT ?, ?, ?, ?'],
+    ["SELECT E'it\\'s', B'1010', X'ff', N'abc'", 'SELECT ?, ?, ?, ?'],
+    ['SELECT $$a\'b$$, $fn$ body $fn$', 'SELECT ?, ?'],
+    ['SELECT t1.c2, "Col 3" FROM t1', 'SELECT t1.c2, "Col 3" FROM t1'],
+    ['SELECT "it\'s 1" FROM t', 'SELECT "it\'s 1" FROM t'],
+    ["SELECT date '2024-01-01'", 'SELECT date ?'],
+    ['SELECT 1 -- trailing comment\nFROM t', 'SELECT ? FROM t'],
+    ["SELECT 1 /*app='orders',origin='src%2Fa.ts%3A1'*/", 'SELECT ?'],
+    ['/* outer /* nested */ still comment */ SELECT 1', 'SELECT ?'],
+    ['SELECT * FROM t WHERE id IN (1, 2, 3)', 'SELECT * FROM t WHERE id IN (...)'],
+    ['SELECT * FROM t WHERE id IN (1,2,3,4,5,6,7)', 'SELECT * FROM t WHERE id IN (...)'],
+    ["SELECT * FROM t WHERE s in ('a')", 'SELECT * FROM t WHERE s in (...)'],
+    ['SELECT * FROM t WHERE id = ANY(ARRAY[1, 2, 3])', 'SELECT * FROM t WHERE id = ANY(ARRAY[...])'],
+    ["INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y'), (3, 'z')", 'INSERT INTO t (a, b) VALUES (...)'],
+    ['INSERT INTO t VALUES ($1, $2)', 'INSERT INTO t VALUES (...)'],
+    ['SELECT * FROM t WHERE id IN (SELECT id FROM u WHERE v = 1)', 'SELECT * FROM t WHERE id IN (SELECT id FROM u WHERE v = ?)'],
+  ])('%s', (input, expected) => {
+    expect(normalizeStatement(input)).toBe(expected);
+  });
+
+  it('gives a batch of 3 and one of 300 the same key', () => {
+    const ids = (n: number): string => Array.from({ length: n }, (_, i) => i + 1).join(', ');
+    expect(normalizeStatement(`DELETE FROM t WHERE id IN (${ids(3)})`)).toBe(normalizeStatement(`DELETE FROM t WHERE id IN (${ids(300)})`));
+  });
+
+  it('caps the key length', () => {
+    const long = `SELECT ${Array.from({ length: 2000 }, (_, i) => `c${i}`).join(', ')} FROM t`;
+    expect(normalizeStatement(long).length).toBe(MAX_NORMALIZED_LENGTH + 1);
+  });
+
+  it('survives unterminated quotes and comments', () => {
+    expect(normalizeStatement("SELECT 'open")).toBe('SELECT ?');
+    expect(normalizeStatement('SELECT "open')).toBe('SELECT "open');
+    expect(normalizeStatement('SELECT 1 /* open')).toBe('SELECT ?');
+    expect(normalizeStatement('SELECT $tag$ open')).toBe('SELECT ?');
+  });
+});
