@@ -5,7 +5,7 @@ import { CLASSIFIER_NEEDLES, classifyRecord } from '../../src/logs/classify/inde
 import { statementText } from '../../src/logs/classify/make-event.js';
 import { StatementStats } from '../../src/logs/classify/statement-stats.js';
 import type { LogEvent } from '../../src/logs/log-event.js';
-import { HAS_CORPUS, REPO_ROOT } from './fixtures/corpus.js';
+import { REPO_ROOT } from './fixtures/corpus.js';
 import { caseId, caseRecords, readCases, type PganalyzeCase } from './fixtures/pganalyze-cases.js';
 import { PGANALYZE_CLASS_MAP, PGANALYZE_DETAIL_KEYS, PGANALYZE_DISAGREEMENTS, PGANALYZE_LOCK_TYPES } from './fixtures/pganalyze-classes.js';
 
@@ -51,9 +51,9 @@ function theirs(key: string, value: unknown): unknown {
   return value;
 }
 
-describe.skipIf(!HAS_CORPUS)('pganalyze collector cases (../shared/corpus/logs/pganalyze)', () => {
-  const cases = HAS_CORPUS ? readCases('cases.jsonl') : [];
-  const all = HAS_CORPUS ? readCases('all_cases.jsonl') : [];
+describe('pganalyze collector cases (../shared/corpus/logs/pganalyze)', () => {
+  const cases = readCases('cases.jsonl');
+  const all = readCases('all_cases.jsonl');
 
   it('reads the 73 MVCC cases and the 176 in all', () => {
     expect(cases).toHaveLength(73);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { classifyRecord } from '../../src/logs/classify/index.js';
 import { StatementStats } from '../../src/logs/classify/statement-stats.js';
 import type { LogEvent } from '../../src/logs/log-event.js';
-import { CORPUS, HAS_CORPUS } from './fixtures/corpus.js';
+import { CORPUS } from './fixtures/corpus.js';
 import { stopgapReadStderr } from './fixtures/stopgap-stderr.js';
 
 // Records come from a STOPGAP splitter (fixtures/stopgap-stderr.ts) until src/logs/read/ lands; then these
@@ -25,10 +25,10 @@ function sum(events: LogEvent[], key: string): number {
   return events.reduce((total, e) => total + (typeof e.fields[key] === 'number' ? (e.fields[key] as number) : 0), 0);
 }
 
-describe.skipIf(!HAS_CORPUS)('pgBadger pg_vacuums.log.gz (PG 15 autovacuum reports)', () => {
+describe('pgBadger pg_vacuums.log.gz (PG 15 autovacuum reports)', () => {
   const file = resolve(CORPUS, 'pgbadger/pg_vacuums.log.gz');
-  const events = HAS_CORPUS ? stopgapReadStderr(file).map((r) => classifyRecord(r)).filter((e): e is LogEvent => e !== undefined) : [];
-  const lines = HAS_CORPUS ? rawLines('pg_vacuums.log.gz') : [];
+  const events = stopgapReadStderr(file).map((r) => classifyRecord(r)).filter((e): e is LogEvent => e !== undefined);
+  const lines = rawLines('pg_vacuums.log.gz');
 
   it('has 2094 autovacuum and 1450 autoanalyze events, as its MANIFEST and a plain line count say', () => {
     expect(countBy(events)).toEqual({ autovacuum: 2094, autoanalyze: 1450 });
@@ -56,10 +56,10 @@ describe.skipIf(!HAS_CORPUS)('pgBadger pg_vacuums.log.gz (PG 15 autovacuum repor
   });
 });
 
-describe.skipIf(!HAS_CORPUS)('pgBadger tempfile_only.log.gz (a PostgreSQL 9.x era log)', () => {
+describe('pgBadger tempfile_only.log.gz (a PostgreSQL 9.x era log)', () => {
   const file = resolve(CORPUS, 'pgbadger/tempfile_only.log.gz');
   const stats = new StatementStats();
-  const events = HAS_CORPUS ? stopgapReadStderr(file).map((r) => classifyRecord(r, { stats })).filter((e): e is LogEvent => e !== undefined) : [];
+  const events = stopgapReadStderr(file).map((r) => classifyRecord(r, { stats })).filter((e): e is LogEvent => e !== undefined);
 
   it('finds its 5 temp files, 4 old-format autovacuums, 17 autoanalyzes and 65 slow statements; checkpoints and plain disconnects are nothing', () => {
     expect(countBy(events)).toEqual({ 'temp-file': 5, autovacuum: 4, autoanalyze: 17, 'slow-statement': 65 });
