@@ -16,8 +16,10 @@ export type DoctorErrorCode =
   /** statement_timeout or lock_timeout ended a query. */
   | 'timeout'
   | 'server-error'
-  /** A part of mvcc-doctor that this installation lacks (the demo's lab is not published). */
+  /** A part of mvcc-doctor that this installation lacks (the demo's lab is not published), or a program it runs. */
   | 'not-installed'
+  /** An input file or directory that cannot be read: missing, no permission, a device. */
+  | 'unreadable'
   | 'internal';
 
 /** What the code is called in the one-line message, so a reader knows the kind of failure at a glance. */
@@ -32,6 +34,7 @@ const KIND: Record<DoctorErrorCode, string> = {
   timeout: 'timeout',
   'server-error': 'server error',
   'not-installed': 'not installed',
+  unreadable: 'cannot read',
   internal: 'internal error',
 };
 

@@ -1,0 +1,152 @@
+import { statSync } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DoctorError } from '../../connect/doctor-error.js';
+import type { LogRecord } from '../log-record.js';
+import type { ByteSource } from './input/byte-source.js';
+import { sniffCompression } from './input/open-input.js';
+import { takeBatches, type LogReader } from './log-reader.js';
+import { readInput } from './read-input.js';
+import { resolveReadOptions, type ReadOptions, type ResolvedReadOptions } from './read-options.js';
+import { StatsRecorder, newReadStats, type ReadStats } from './read-stats.js';
+
+export interface FollowOptions extends ReadOptions {
+  /** Read the file from its start, then follow; default: only what is written from now on (tail -f). */
+  fromStart?: boolean;
+  /** How often to look for new lines, a rotation or a truncation, ms. 250. */
+  pollMs?: number;
+}
+
+const SAMPLE_BYTES = 256 * 1024;
+
+/**
+ * Follows a live server log (`--follow`): yields records as they are written, through rotation by rename (the
+ * renamed file is read to its end, then the new one from its start) and by copytruncate (the file shrinks: read
+ * again from its start). The format and prefix are detected from the file's first lines. Ends when `signal`
+ * aborts (or the caller stops iterating). Throws a DoctorError('unreadable') at once when the file is not there.
+ */
+export function followLogRecords(path: string, options: FollowOptions = {}): LogReader {
+  const resolved = resolveReadOptions(options);
+  const stats = newReadStats();
+  const pollMs = options.pollMs ?? 250;
+  if (!(pollMs > 0)) throw new DoctorError('usage', 'pollMs must be positive');
+  // "From now on" is from this call, not from the first next(): what is written in between is not lost.
+  const start = options.fromStart ? 0 : sizeNow(path);
+  return {
+    stats,
+    [Symbol.asyncIterator]: () => follow(path, resolved, stats, pollMs, start),
+  };
+}
+
+function sizeNow(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch (error) {
+    throw unreadable(path, error);
+  }
+}
+
+function unreadable(path: string, error: unknown): DoctorError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new DoctorError('unreadable', `${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(error)}`, { cause: error });
+}
+
+async function* follow(path: string, options: ResolvedReadOptions, stats: ReadStats, pollMs: number, start: number): AsyncGenerator<LogRecord[]> {
+  const recorder = new StatsRecorder(stats, path);
+  const source = await FollowSource.open(path, pollMs, options.signal);
+  const sample = start > 0 ? await source.startAt(start) : undefined;
+  const out: LogRecord[] = [];
+  const reading = readInput({ source, recorder, options, out, sample });
+  for await (const _step of reading) yield* takeBatches(out, options.batchSize);
+  yield* takeBatches(out, options.batchSize);
+}
+
+/** A file that never ends: reads what is there, then polls for more, a new file under the name, or truncation. */
+class FollowSource implements ByteSource {
+  private idleSent = false;
+
+  private constructor(
+    private readonly path: string,
+    private handle: FileHandle,
+    private inode: number,
+    private position: number,
+    private readonly pollMs: number,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  static async open(path: string, pollMs: number, signal: AbortSignal | undefined): Promise<FollowSource> {
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (error) {
+      throw unreadable(path, error);
+    }
+    const info = await handle.stat();
+    const head = Buffer.alloc(6);
+    const { bytesRead } = await handle.read(head, 0, 6, 0);
+    if (sniffCompression(head.subarray(0, bytesRead))) {
+      await handle.close();
+      throw new DoctorError('usage', `${path} is compressed: only a plain log can be followed`);
+    }
+    return new FollowSource(path, handle, info.ino, 0, pollMs, signal);
+  }
+
+  /** Moves to `position`; returns the file's first lines, so the format is detected from what is there. */
+  async startAt(position: number): Promise<string[] | undefined> {
+    const head = Buffer.alloc(Math.min(SAMPLE_BYTES, position));
+    const { bytesRead } = await this.handle.read(head, 0, head.length, 0);
+    this.position = position;
+    if (bytesRead === 0) return undefined;
+    const text = head.toString('utf8', 0, bytesRead);
+    // Only whole lines: the last one may be cut by the sample's end.
+    return text.slice(0, text.lastIndexOf('\n') + 1).split('\n');
+  }
+
+  async read(into: Buffer, offset: number, length: number): Promise<number> {
+    for (;;) {
+      if (this.signal?.aborted) return 0;
+      const { bytesRead } = await this.handle.read(into, offset, length, this.position);
+      if (bytesRead > 0) {
+        this.position += bytesRead;
+        this.idleSent = false;
+        return bytesRead;
+      }
+      // Nothing new in this file: was it renamed away (a new file has the name), or truncated?
+      const now = await stat(this.path).catch(() => undefined);
+      if (now && now.ino !== this.inode) {
+        await this.handle.close().catch(() => {});
+        try {
+          this.handle = await open(this.path, 'r');
+        } catch {
+          continue; // renamed again in between: look again
+        }
+        this.inode = (await this.handle.stat()).ino;
+        this.position = 0;
+        continue;
+      }
+      if ((await this.handle.stat()).size < this.position) {
+        this.position = 0;
+        continue;
+      }
+      if (this.idleSent) {
+        try {
+          await sleep(this.pollMs, undefined, { signal: this.signal });
+        } catch {
+          return 0; // aborted
+        }
+        const again = await this.handle.read(into, offset, length, this.position);
+        if (again.bytesRead > 0) {
+          this.position += again.bytesRead;
+          this.idleSent = false;
+          return again.bytesRead;
+        }
+      }
+      this.idleSent = true;
+      return -1;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close().catch(() => {});
+  }
+}

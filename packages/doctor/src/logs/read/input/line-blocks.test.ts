@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import type { ByteSource } from './byte-source.js';
+import { lineBlocks, type BlockEvent } from './line-blocks.js';
+
+/** A source that hands out the data in chunks of the given sizes (then the rest), with "idle" where asked. */
+function source(data: Buffer, chunks: (number | 'idle')[] = []): ByteSource {
+  let pos = 0;
+  const plan = [...chunks];
+  return {
+    async read(into, offset, length) {
+      const next = plan.shift();
+      if (next === 'idle') return -1;
+      const n = Math.min(length, next ?? length, data.length - pos);
+      data.copy(into, offset, pos, pos + n);
+      pos += n;
+      return n;
+    },
+    async close() {},
+  };
+}
+
+async function lines(data: Buffer | string, options: { maxLine?: number; firstBlock?: number; chunks?: (number | 'idle')[] } = {}): Promise<(string | 'idle' | { cut: string })[]> {
+  const buf = typeof data === 'string' ? Buffer.from(data) : data;
+  const out: (string | 'idle' | { cut: string })[] = [];
+  const events: AsyncIterable<BlockEvent> = lineBlocks(source(buf, options.chunks), { maxLine: options.maxLine ?? 1024, firstBlock: options.firstBlock ?? 0, onBytes: () => {} });
+  for await (const event of events) {
+    if (event === 'idle') out.push('idle');
+    else if (event.cut) out.push({ cut: event.buf.toString('utf8', event.start, event.end) });
+    else out.push(...event.buf.toString('utf8', event.start, event.end).split(/(?<=\n)/));
+  }
+  return out;
+}
+
+describe('lineBlocks', () => {
+  it('gives whole lines only, whatever the chunks, and the last line without its newline', async () => {
+    expect(await lines('ab\ncd\nef', { chunks: [1, 1, 1, 2, 1] })).toEqual(['ab\n', 'cd\n', 'ef']);
+    expect(await lines('ab\ncd\n')).toEqual(['ab\n', 'cd\n']);
+    expect(await lines('')).toEqual([]);
+  });
+
+  it('cuts a line longer than maxLine and drops its rest, in bounded memory', async () => {
+    const long = `${'x'.repeat(5000)}\nnext\n`;
+    expect(await lines(long, { maxLine: 1024, chunks: [700, 700, 700, 700, 700, 700, 700, 700] })).toEqual([{ cut: 'x'.repeat(1024) }, 'next\n']);
+    expect(await lines('y'.repeat(3000), { maxLine: 1024 })).toEqual([{ cut: 'y'.repeat(1024) }]);
+  });
+
+  it('waits for a first block of firstBlock bytes, and reports idle moments with the partial line kept', async () => {
+    const events = await lines('a\nb\nc', { firstBlock: 4, chunks: [2, 2, 'idle', 1] });
+    expect(events).toEqual(['a\n', 'b\n', 'idle', 'c']);
+    expect(await lines('a\npart', { chunks: [6, 'idle'] })).toEqual(['a\n', 'idle', 'part']);
+  });
+});
