@@ -1,0 +1,142 @@
+import type { Origin } from '../../engine/finding.js';
+import type { StatementSummary } from '../classify/statement-stats.js';
+import type { LogEvent } from '../log-event.js';
+import type { ReadStats } from '../read/read-stats.js';
+import { URGENT_CLASSES, type LogSummary } from './log-summary.js';
+
+const TOP_LOCK_WAITS = 10;
+const TOP_VACUUM = 20;
+const MAX_URGENT = 100;
+const MAX_GROUPS = 10_000;
+
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+/** Everything the summary needs, gathered event by event in bounded memory (groups are capped). */
+export class EventSummarizer {
+  private first?: number;
+  private last?: number;
+  private count = 0;
+  private readonly byClass = new Map<string, number>();
+  private readonly bySeverity = { critical: 0, warning: 0, info: 0 };
+  private readonly hours = new Map<number, Map<string, number>>();
+  private readonly deadlocks = new Map<string, LogSummary['deadlocks'][number]>();
+  private lockWaits: LogSummary['lock_waits'] = [];
+  private readonly vacuums = new Map<string, LogSummary['vacuum_left_behind'][number]>();
+  private readonly wraparound = new Map<string, LogSummary['wraparound'][number]>();
+  private readonly urgent: LogEvent[] = [];
+
+  add(event: LogEvent): void {
+    this.count++;
+    this.byClass.set(event.class, (this.byClass.get(event.class) ?? 0) + 1);
+    this.bySeverity[event.severity]++;
+    if (event.time !== undefined) {
+      this.first = Math.min(this.first ?? event.time, event.time);
+      this.last = Math.max(this.last ?? event.time, event.time);
+      const hour = Math.floor(event.time / 3_600_000) * 3_600_000;
+      let counts = this.hours.get(hour);
+      if (!counts) this.hours.set(hour, (counts = new Map()));
+      counts.set(event.class, (counts.get(event.class) ?? 0) + 1);
+    }
+    if (URGENT_CLASSES.has(event.class) && this.urgent.length < MAX_URGENT) this.urgent.push(event);
+    if (event.class === 'deadlock') this.addDeadlock(event);
+    else if (event.class === 'lock-wait' || event.class === 'lock-timeout') this.addLockWait(event);
+    else if (event.class === 'autovacuum') this.addVacuum(event);
+    else if (event.class === 'wraparound-warning') this.addWraparound(event);
+  }
+
+  summary(statements: StatementSummary, read: ReadStats): LogSummary {
+    const hours = [...this.hours].sort(([a], [b]) => a - b);
+    return {
+      from: iso(this.first),
+      to: iso(this.last),
+      events: this.count,
+      by_class: Object.fromEntries([...this.byClass].sort()),
+      by_severity: { ...this.bySeverity },
+      timeline: hours.map(([hour, counts]) => ({ hour: iso(hour)!, counts: Object.fromEntries(counts) })),
+      deadlocks: [...this.deadlocks.values()].sort((a, b) => b.count - a.count),
+      lock_waits: this.lockWaits,
+      vacuum_left_behind: [...this.vacuums.values()].sort((a, b) => b.not_removable_max - a.not_removable_max).slice(0, TOP_VACUUM),
+      wraparound: [...this.wraparound.values()].sort((a, b) => a.remaining_last - b.remaining_last),
+      urgent: this.urgent,
+      statements,
+      read,
+      exit_code: this.bySeverity.critical > 0 || this.urgent.length > 0 ? 2 : this.bySeverity.warning > 0 ? 1 : 0,
+    };
+  }
+
+  private addDeadlock(event: LogEvent): void {
+    const processes = (event.fields.processes as { query?: string; origin?: Origin }[] | undefined) ?? [];
+    const origins = [...new Set(processes.map((p) => originLabel(p.origin) ?? 'unknown code'))].sort();
+    const relation = event.relation ?? 'unknown relation';
+    const key = `${relation}\u0000${origins.join('\u0000')}`;
+    let group = this.deadlocks.get(key);
+    if (!group) {
+      if (this.deadlocks.size >= MAX_GROUPS) return;
+      group = { relation, origins, count: 0, example_queries: processes.flatMap((p) => (p.query ? [p.query.slice(0, 500)] : [])) };
+      this.deadlocks.set(key, group);
+    }
+    group.count++;
+    group.last_time = iso(event.time) ?? group.last_time;
+  }
+
+  private addLockWait(event: LogEvent): void {
+    const f = event.fields;
+    const afterMs = typeof f.after_ms === 'number' ? f.after_ms : undefined;
+    if (afterMs === undefined) return;
+    const smallest = this.lockWaits.at(-1);
+    if (this.lockWaits.length >= TOP_LOCK_WAITS && smallest && smallest.after_ms >= afterMs) return;
+    this.lockWaits.push({
+      after_ms: afterMs,
+      state: String(f.state ?? (event.class === 'lock-timeout' ? 'timeout' : 'waiting')),
+      lock_mode: String(f.lock_mode ?? ''),
+      object: String(f.lock_object ?? ''),
+      relation: event.relation,
+      holders: Array.isArray(f.holders) ? (f.holders as number[]) : [],
+      queue: Array.isArray(f.queue) ? (f.queue as number[]) : [],
+      pid: event.pid,
+      time: iso(event.time),
+      statement: typeof f.statement === 'string' ? f.statement.slice(0, 500) : undefined,
+    });
+    this.lockWaits = this.lockWaits.sort((a, b) => b.after_ms - a.after_ms).slice(0, TOP_LOCK_WAITS);
+  }
+
+  private addVacuum(event: LogEvent): void {
+    const notRemovable = Number(event.fields.tuples_not_removable ?? 0);
+    if (!(notRemovable > 0)) return;
+    const relation = event.relation ?? 'unknown relation';
+    const key = `${event.database ?? ''}\u0000${relation}`;
+    let entry = this.vacuums.get(key);
+    if (!entry) {
+      if (this.vacuums.size >= MAX_GROUPS) return;
+      entry = { database: event.database, relation, runs: 0, not_removable_max: 0, not_removable_total: 0 };
+      this.vacuums.set(key, entry);
+    }
+    entry.runs++;
+    entry.not_removable_max = Math.max(entry.not_removable_max, notRemovable);
+    entry.not_removable_total += notRemovable;
+    const cutoffAge = event.fields.removable_cutoff_age;
+    if (typeof cutoffAge === 'number') entry.cutoff_age_max = Math.max(entry.cutoff_age_max ?? 0, cutoffAge);
+    entry.last_time = iso(event.time) ?? entry.last_time;
+  }
+
+  private addWraparound(event: LogEvent): void {
+    const remaining = event.fields.remaining_xids;
+    if (typeof remaining !== 'number') return;
+    const oid = event.fields.database_oid;
+    const database = String(event.fields.database ?? (oid !== undefined ? `OID ${String(oid)}` : (event.database ?? 'unknown database')));
+    let entry = this.wraparound.get(database);
+    if (!entry) {
+      if (this.wraparound.size >= MAX_GROUPS) return;
+      entry = { database, first_time: iso(event.time), remaining_first: remaining, remaining_last: remaining, warnings: 0 };
+      this.wraparound.set(database, entry);
+    }
+    entry.warnings++;
+    entry.remaining_last = remaining;
+    entry.last_time = iso(event.time) ?? entry.last_time;
+  }
+}
+
+function originLabel(origin: Origin | undefined): string | undefined {
+  if (!origin) return undefined;
+  return [origin.origin, origin.route, origin.app && `app ${origin.app}`].filter(Boolean).join(' · ') || undefined;
+}
