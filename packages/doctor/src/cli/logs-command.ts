@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DoctorError } from '../connect/doctor-error.js';
 import { analyzeLogs } from '../logs/analyze-logs.js';
+import { followLogs } from '../logs/follow-logs.js';
 import type { LogEventClass } from '../logs/log-event.js';
 import type { LogFormat } from '../logs/log-record.js';
 import { renderLogsHtml } from '../logs/report/render-logs-html.js';
@@ -27,6 +28,8 @@ Options:
       --ndjson            one event a line as it is found, then the summary
       --markdown          Markdown report
       --html FILE         a self-contained HTML report written to FILE
+      --follow            follow one live log file (through rotation) and print each event as it is written;
+                          with --ndjson one JSON event a line; until Ctrl-C
 Exit codes: 0 nothing to worry about, 1 warnings, 2 corruption or a stop-zone error, 3 could not read.`;
 
 const CLASSES: readonly LogEventClass[] = [
@@ -52,6 +55,7 @@ export async function logsCommand(argv: string[], io: CommandIO): Promise<number
       ndjson: { type: 'boolean', default: false },
       markdown: { type: 'boolean', default: false },
       html: { type: 'string' },
+      follow: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -67,6 +71,24 @@ export async function logsCommand(argv: string[], io: CommandIO): Promise<number
   if (since !== undefined && !Number.isFinite(since)) throw new DoctorError('usage', `--since takes an ISO 8601 time, not "${values.since}"`);
   const slowMs = parseMs(values.slow);
   const inputs = positionals.length === 1 && positionals[0] === '-' ? '-' : positionals;
+  const classes = values.class.length > 0 ? new Set(values.class as LogEventClass[]) : undefined;
+  if (values.follow) {
+    if (positionals.length !== 1 || positionals[0] === '-') throw new DoctorError('usage', '--follow follows one log file');
+    if (values.json || values.markdown || values.html) throw new DoctorError('usage', '--follow prints events as they come: plain or --ndjson');
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
+    process.once('SIGTERM', () => stop.abort());
+    await followLogs(positionals[0]!, {
+      prefix: values.prefix,
+      format: values.format as LogFormat | undefined,
+      timezone: values.timezone,
+      slowMs,
+      classes,
+      signal: stop.signal,
+      onEvent: (e) => io.out(values.ndjson ? `${JSON.stringify(e)}\n` : `${e.time ? new Date(e.time).toISOString() : '-'}  ${e.severity.padEnd(8)} ${e.class}  ${e.summary}\n`),
+    });
+    return 0;
+  }
 
   const analysis = await analyzeLogs(inputs, {
     prefix: values.prefix,
@@ -74,7 +96,7 @@ export async function logsCommand(argv: string[], io: CommandIO): Promise<number
     timezone: values.timezone,
     slowMs,
     since,
-    classes: values.class.length > 0 ? new Set(values.class as LogEventClass[]) : undefined,
+    classes,
     onEvent: values.ndjson ? (event) => io.out(`${JSON.stringify(event)}\n`) : undefined,
     maxEvents: values.ndjson ? 0 : undefined,
   });

@@ -1,0 +1,21 @@
+import { classifyRecord } from './classify/classify-record.js';
+import { StatementStats } from './classify/statement-stats.js';
+import type { LogEvent, LogEventClass } from './log-event.js';
+import { followLogRecords, type FollowOptions } from './read/follow-log-records.js';
+
+export interface FollowLogsOptions extends FollowOptions {
+  slowMs?: number;
+  classes?: ReadonlySet<LogEventClass>;
+  onEvent: (event: LogEvent) => void;
+}
+
+/** `logs --follow`: classify a live log's records as they are written, through rotation, until the signal aborts. */
+export async function followLogs(path: string, options: FollowLogsOptions): Promise<void> {
+  const stats = new StatementStats();
+  for await (const batch of followLogRecords(path, options)) {
+    for (const record of batch) {
+      const event = classifyRecord(record, { slowMs: options.slowMs, stats });
+      if (event && (!options.classes || options.classes.has(event.class))) options.onEvent(event);
+    }
+  }
+}
