@@ -70,7 +70,10 @@ export class Monitor {
       await history.load(this.options.store, t.name, Date.now());
       this.history.set(t.name, history);
     }
-    this.loops = [...this.options.targets.map((t) => this.watch(t)), this.pruneLoop()];
+    // Spread over the interval: twenty clusters observed at the same moment would each take ten times longer, and
+    // their sessions would arrive at once (measured in bench:serve).
+    const { targets, intervalMs } = this.options;
+    this.loops = [...targets.map((t, i) => this.watch(t, Math.floor((i * intervalMs) / targets.length))), this.pruneLoop()];
   }
 
   /** Stop watching: waits for observations in flight (bounded by their statement and connect timeouts). */
@@ -91,8 +94,9 @@ export class Monitor {
     return this.tracker.openEvents(cluster);
   }
 
-  private async watch(target: Target): Promise<void> {
+  private async watch(target: Target, offsetMs: number): Promise<void> {
     const { signal } = this.stopping;
+    if (offsetMs > 0) await sleep(offsetMs, undefined, { signal }).catch(() => undefined);
     while (!signal.aborted) {
       const started = Date.now();
       const xidRate = this.status.get(target.name)!.lastRate;

@@ -20,9 +20,13 @@ function run(args: string[], node = process.execPath): Promise<{ code: number; s
   });
 }
 
+/** Every daemon a test started: a failed test must not leave one running (afterAll stops them by pid). */
+const started: ChildProcess[] = [];
+
 /** Start the daemon; resolves with its dashboard URL once it printed it. */
 function startDaemon(args: string[]): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
   const child = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(child);
   let err = '';
   child.stderr!.on('data', (chunk: Buffer) => (err += String(chunk)));
   return new Promise((resolve, reject) => {
@@ -63,6 +67,7 @@ describe('serve as a process', () => {
     dir = mkdtempSync(join(tmpdir(), 'mvcc-serve-proc-'));
   });
   afterAll(async () => {
+    for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await cluster?.destroy();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
