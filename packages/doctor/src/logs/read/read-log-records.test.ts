@@ -63,6 +63,27 @@ describe('readLogRecords', () => {
     expect(stats.files[0]).toMatchObject({ format: 'stderr', prefix: '%m [%p] %q%u@%d ', prefixSource: 'detected' });
   });
 
+  it('joins TAB lines into the message: CRLF ends, non-ASCII before the message, a long one cut at the limit', async () => {
+    const text = [
+      '2024-06-27 00:00:07.100 UTC [100] zoë@crème LOG:  automatic vacuum of table "crème.public.t": index scans: 0',
+      '\tpages: 0 removed, 1 remain',
+      '\ttuples: 2 removed — fine',
+      '2024-06-27 00:00:07.200 UTC [101] LOG:  x',
+      `\t${'y'.repeat(3000)}`,
+      '\tlast',
+      '',
+    ].join('\r\n');
+    const { records, stats } = await readAll([file('crlf.log', text)], { maxRecordBytes: 2048 });
+    expect(records[0]).toMatchObject({
+      user: 'zoë',
+      database: 'crème',
+      message: 'automatic vacuum of table "crème.public.t": index scans: 0\npages: 0 removed, 1 remain\ntuples: 2 removed — fine',
+    });
+    expect(records[1]!.message).toBe(`x\n${'y'.repeat(2046)}`);
+    expect(stats.cut).toBe(1);
+    expect(stats.lines).toBe(6);
+  });
+
   it('joins the lines of interleaved processes to their own records', async () => {
     const path = file('interleaved.log', [
       '2024-06-27 00:00:01 UTC [1]: ERROR:  deadlock detected',

@@ -1,7 +1,7 @@
 import type { LogRecord } from '../log-record.js';
 import { expandInputs } from './input/input-files.js';
 import { openInput } from './input/open-input.js';
-import { takeBatches, type LogReader } from './log-reader.js';
+import { RecordSink, type LogReader } from './log-reader.js';
 import { readInput } from './read-input.js';
 import { resolveReadOptions, type ReadOptions, type ResolvedReadOptions } from './read-options.js';
 import { StatsRecorder, newReadStats, type ReadStats } from './read-stats.js';
@@ -26,14 +26,14 @@ export function readLogRecords(inputs: readonly string[] | '-', options: ReadOpt
 
 async function* readAll(inputs: readonly string[] | '-', options: ResolvedReadOptions, stats: ReadStats): AsyncGenerator<LogRecord[]> {
   const files = await expandInputs(inputs);
-  const out: LogRecord[] = [];
+  const out = new RecordSink();
   for (const file of files) {
     if (options.signal?.aborted) return;
     const recorder = new StatsRecorder(stats, file);
     const opened = await openInput(file, recorder, options.stdin);
     if (opened.compression) recorder.file.compression = opened.compression;
     const reading = readInput({ source: opened.source, recorder, options, out, year: opened.modified?.getFullYear() });
-    for await (const _step of reading) yield* takeBatches(out, options.batchSize);
-    yield* takeBatches(out, options.batchSize);
+    for await (const _step of reading) yield* out.take(options.batchSize);
+    yield* out.take(options.batchSize);
   }
 }
