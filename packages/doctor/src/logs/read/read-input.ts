@@ -133,7 +133,7 @@ function makeReader(reading: InputReading, sample: string[], times: LogTimeParse
   if (format === 'syslog') return new SyslogReader(payload, assembler, recorder, times, ident);
   if (format === 'logplex') return new LogplexReader(payload, assembler, recorder, times);
   if (format === 'cloudsql') return new CloudSqlReader(payload, assembler, recorder, times);
-  return new StderrReader(payload, assembler, recorder, max);
+  return new StderrReader(payload, assembler, recorder, max, prefix !== undefined && options.prefix === undefined);
 }
 
 function choosePrefix(payloads: string[], reading: InputReading): CompiledPrefix | undefined {

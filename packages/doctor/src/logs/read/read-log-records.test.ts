@@ -175,6 +175,18 @@ describe('readLogRecords', () => {
     expect(stats.messages[0]).toMatch(/no log_line_prefix explains the first lines/);
   });
 
+  it('follows a log_line_prefix changed in the middle of a file (a reload), and says where', async () => {
+    const before = Array.from({ length: 100 }, (_, i) => `2024-06-27 00:00:00.000 UTC [${i}] LOG:  before ${i}`);
+    const after = Array.from({ length: 60 }, (_, i) => `2024-06-27 00:00:01 UTC [${i}]: [1-1] user=u${i},db=shop,app=psql,client=[local] LOG:  after ${i}`);
+    const { records, stats } = await readAll([file('reload.log', [...before, ...after, ''].join('\n'))]);
+    expect(records).toHaveLength(160);
+    expect(records[100]).toMatchObject({ message: 'after 0', user: 'u0', database: 'shop', application: 'psql', source: { line: 101 } });
+    expect(stats.files[0]!.prefix).toBe('%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ');
+    expect(stats.skipped).toEqual({});
+    expect(stats.messages).toHaveLength(1);
+    expect(stats.messages[0]).toMatch(/log_line_prefix changed at line 101: now "%t \[%p\]: \[%l-1\] user=%u,db=%d,app=%a,client=%h "$/);
+  });
+
   it('cuts a 50 MB line to the record limit and carries on, in bounded memory', async () => {
     const huge = Buffer.alloc(50 * 1024 * 1024, 'x');
     const path = join(dir, 'huge.log');

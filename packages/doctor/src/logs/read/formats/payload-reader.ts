@@ -29,20 +29,31 @@ const LOOSE_TIME = /\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?(?: ?(?:[A-Za-z]{
  * the prefix has.
  */
 export class PayloadReader {
-  private readonly regex: RegExp;
-  private readonly severityGroup: number;
-  private readonly stateGroup: number;
+  private regex!: RegExp;
+  private severityGroup!: number;
+  private stateGroup!: number;
+  private prefix: CompiledPrefix | undefined;
 
   constructor(
-    private readonly prefix: CompiledPrefix | undefined,
+    prefix: CompiledPrefix | undefined,
     private readonly assembler: RecordAssembler,
     private readonly times: LogTimeParser,
     private readonly file: string,
     private readonly wants: ((severity: string, head: string) => boolean) | undefined,
   ) {
+    this.usePrefix(prefix);
+  }
+
+  /** The prefix lines are read with from now on (a server whose log_line_prefix changed in the middle of a file). */
+  usePrefix(prefix: CompiledPrefix | undefined): void {
+    this.prefix = prefix;
     this.regex = prefix ? prefix.regex : LOOSE;
     this.severityGroup = prefix ? prefix.severityGroup : 2;
     this.stateGroup = prefix ? prefix.verboseStateGroup : 3;
+  }
+
+  get currentPrefix(): CompiledPrefix | undefined {
+    return this.prefix;
   }
 
   /**

@@ -1,26 +1,34 @@
 import type { StatsRecorder } from '../read-stats.js';
+import { detectPrefix, hasSeverity } from '../prefix/detect-prefix.js';
 import type { FormatReader } from './format-reader.js';
 import type { PayloadReader } from './payload-reader.js';
 import type { RecordAssembler } from './record-assembler.js';
+
+/** Log lines in a row the prefix must miss before a new prefix is looked for. */
+const STRAYS = 32;
 
 /**
  * stderr logs (the logging collector's or a redirect's): a line is a record's first line or a folded
  * DETAIL/HINT/… line when it starts with the prefix and a severity, and a continuation of the line before when it
  * starts with TAB (PostgreSQL puts one after every newline of a message) or other white space (a log whose TABs
  * were turned into spaces). Any other line is not PostgreSQL's (pg_ctl's output, another program's, another
- * format mixed in): skipped and counted, never glued to a record.
+ * format mixed in): skipped and counted, never glued to a record — unless many in a row are log lines with
+ * another prefix: then the server's log_line_prefix changed, and the new one is detected and used.
  */
 export class StderrReader implements FormatReader {
   private line = 0;
   private idles = 0;
-
   private scratch = Buffer.alloc(0);
+  /** Recent log lines in a row that the prefix did not match. */
+  private strays: { text: string; line: number }[] = [];
 
   constructor(
     private readonly payload: PayloadReader,
     private readonly assembler: RecordAssembler,
     private readonly recorder: StatsRecorder,
     private readonly maxSize: number,
+    /** Whether to look for a new prefix when lines stop matching (not when the reader was given one). */
+    private readonly redetect: boolean,
   ) {}
 
   block(buf: Buffer, start: number, end: number, cut: boolean): void {
@@ -50,14 +58,16 @@ export class StderrReader implements FormatReader {
         }
         const text = buf.toString('utf8', pos, to);
         if (extra === 0) {
-          if (!this.payload.read(text, line)) this.other(text);
+          if (this.payload.read(text, line)) this.strays.length = 0;
+          else this.other(text, line);
         } else {
           const lineEnd = nl;
           const more = { lines: extra + 1, message: (prefixLength: number) => this.joined(buf, pos, to, lineEnd, groupEnd, text, prefixLength) };
           if (this.payload.read(text, line, undefined, more)) {
             line += extra;
             nl = groupEnd;
-          } else this.other(text); // not a log line: its TAB lines go one by one
+            this.strays.length = 0;
+          } else this.other(text, line); // not a log line: its TAB lines go one by one
         }
       }
       pos = nl + 1;
@@ -102,10 +112,32 @@ export class StderrReader implements FormatReader {
     this.assembler.flush(this.line, true);
   }
 
-  private other(text: string): void {
+  private other(text: string, line: number): void {
     const code = text.charCodeAt(0);
     if ((code === 32 || code === 11 || code === 12) && this.assembler.continueLast(text, '\n')) return;
     this.recorder.skip('unparsed');
     this.assembler.breakContinuation();
+    if (this.redetect && hasSeverity(text)) {
+      this.strays.push({ text, line });
+      if (this.strays.length >= STRAYS) this.tryNewPrefix();
+    }
+  }
+
+  /**
+   * After STRAYS log lines in a row that the prefix does not match: was log_line_prefix changed (a reload)?
+   * A prefix detected from them that matches nearly all takes over, and they are read again with it.
+   */
+  private tryNewPrefix(): void {
+    const strays = this.strays;
+    this.strays = [];
+    const detected = detectPrefix(strays.map((s) => s.text));
+    const prefix = detected.prefix;
+    if (!prefix || detected.matched < strays.length * 0.9 || prefix.prefix === this.payload.currentPrefix?.prefix) return;
+    this.payload.usePrefix(prefix);
+    this.recorder.file.prefix = prefix.prefix;
+    this.recorder.warn(`prefix-changed-${strays[0]!.line}`, `log_line_prefix changed at line ${strays[0]!.line}: now "${prefix.prefix}"`);
+    let read = 0;
+    for (const stray of strays) if (this.payload.read(stray.text, stray.line)) read++;
+    this.recorder.unskip('unparsed', read);
   }
 }
