@@ -21,6 +21,7 @@ export interface Envelope {
 // comes before it; pid and time are then looked for in that text.
 const LOOSE = new RegExp(`^(.{0,512}?)(?<![A-Za-z])(${SEVERITY_PATTERN}):[ \\t]*(?:(?=[A-Z]*\\d)([0-9A-Z]{5}): )?`);
 const LOOSE_PID = /\[(\d+)\]|\b(?:pid[=: ]|process )(\d+)/;
+const HOST_PORT = /^(.*)\((\d+)\)$/;
 const LOOSE_TIME = /\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?(?: ?(?:[A-Za-z]{1,6}|[+-]\d\d(?::?\d\d)?))?/;
 
 /**
@@ -114,7 +115,11 @@ export class PayloadReader {
     if (g.user) setName(rec, 'user', m[g.user]);
     if (g.database) setName(rec, 'database', m[g.database]);
     if (g.application) setName(rec, 'application', m[g.application]);
-    if (g.client) setName(rec, 'client', m[g.client]);
+    if (g.client) {
+      // %r prints "host(port)"; csvlog and jsonlog say "host:port": one form for every format.
+      const client = m[g.client];
+      setName(rec, 'client', client && client.endsWith(')') ? client.replace(HOST_PORT, '$1:$2') : client);
+    }
     if (g.backendType) setName(rec, 'backendType', m[g.backendType]);
     if (g.sqlstate) setName(rec, 'sqlstate', m[g.sqlstate]);
     if (g.sessionLine) rec.sessionLine = Number(m[g.sessionLine]);
