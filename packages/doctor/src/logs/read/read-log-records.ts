@@ -9,8 +9,8 @@ import { StatsRecorder, newReadStats, type ReadStats } from './read-stats.js';
 /**
  * Reads PostgreSQL server logs into records: files, directories (their files in name order, rotated ones
  * included) and "-" (stdin); gzip natively, bzip2/xz/zstd through the system programs; the format and the
- * log_line_prefix detected per file. Memory stays bounded whatever the size: one 4 MiB buffer per input and the
- * records of the batch in hand.
+ * log_line_prefix detected per file. Memory stays bounded whatever the size: one read buffer (4 MiB + the record
+ * limit) and the records of the 64 KiB slice in hand.
  *
  * Bad input is counted, not thrown (see `stats`); a DoctorError is thrown for what stops reading altogether: an
  * input that cannot be read ("unreadable"), a missing decompressor ("not-installed"), bad options ("usage").
