@@ -179,11 +179,11 @@ describe.runIf(HAVE_CORPUS)("pgBadger's fixtures", () => {
     expect(records.filter((r) => r.message.startsWith('automatic vacuum of table '))).toHaveLength(4);
   });
 
-  it('rds.log.bz2 (bzip2 through the system program): RDS prefix, hosts with ports, FATALs', async () => {
+  it('rds.log.bz2 (bzip2 through the system program): RDS prefix, hosts with ports (as csvlog writes them), FATALs', async () => {
     const { records, stats } = await readAll([join(PGBADGER, 'rds.log.bz2')]);
     expect(stats.files[0]!.compression).toBe('bzip2');
     const fatal = records.find((r) => r.severity === 'FATAL')!;
-    expect(fatal).toMatchObject({ client: '192.168.1.201(50906)', user: 'gilles', database: 'pgbench', pid: 12795 });
+    expect(fatal).toMatchObject({ client: '192.168.1.201:50906', user: 'gilles', database: 'pgbench', pid: 12795 });
     expect(fatal.message).toBe('no pg_hba.conf entry for host "192.168.1.201", user "gilles", database "pgbench", SSL on');
     expect(records[0]).toMatchObject({ pid: 12760, time: Date.parse('2020-03-11T19:40:43Z') });
     expect(records[0]!.user).toBeUndefined();

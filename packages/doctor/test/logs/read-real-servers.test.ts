@@ -128,9 +128,23 @@ for (const major of [14, 18]) {
         const [stderr, ...others] = await Promise.all(logFiles(phase).map(async (file) => (await readAll(file, phase.detect ? {} : { prefix: phase.prefix })).records));
         // The collector writes every message to each destination. Only stderr appends the error position to the
         // message (csvlog and jsonlog give it a field of its own), and it has application_name only if the prefix does.
+        // %r gives the client as csvlog writes it ("host:port"); %h only the host.
         const app = phase.prefix.includes('%a');
+        const client = phase.prefix.includes('%r');
         const key = (r: LogRecord) =>
-          [r.pid, r.severity, r.message.replace(/ at character \d+$/, ''), r.detail, r.hint, r.context, r.statement, r.user, r.database, app ? r.application : ''].join('|');
+          [
+            r.pid,
+            r.severity,
+            r.message.replace(/ at character \d+$/, ''),
+            r.detail,
+            r.hint,
+            r.context,
+            r.statement,
+            r.user,
+            r.database,
+            app ? r.application : '',
+            client ? r.client : '',
+          ].join('|');
         for (const other of others) expect(other.map(key)).toEqual(stderr!.map(key));
       }
     });

@@ -5,7 +5,7 @@ import { DoctorError } from '../../connect/doctor-error.js';
 import type { LogRecord } from '../log-record.js';
 import type { ByteSource } from './input/byte-source.js';
 import { sniffCompression } from './input/open-input.js';
-import { takeBatches, type LogReader } from './log-reader.js';
+import { RecordSink, type LogReader } from './log-reader.js';
 import { readInput } from './read-input.js';
 import { resolveReadOptions, type ReadOptions, type ResolvedReadOptions } from './read-options.js';
 import { StatsRecorder, newReadStats, type ReadStats } from './read-stats.js';
@@ -55,10 +55,10 @@ async function* follow(path: string, options: ResolvedReadOptions, stats: ReadSt
   const recorder = new StatsRecorder(stats, path);
   const source = await FollowSource.open(path, pollMs, options.signal);
   const sample = start > 0 ? await source.startAt(start) : undefined;
-  const out: LogRecord[] = [];
+  const out = new RecordSink();
   const reading = readInput({ source, recorder, options, out, sample });
-  for await (const _step of reading) yield* takeBatches(out, options.batchSize);
-  yield* takeBatches(out, options.batchSize);
+  for await (const _step of reading) yield* out.take(options.batchSize);
+  yield* out.take(options.batchSize);
 }
 
 /** A file that never ends: reads what is there, then polls for more, a new file under the name, or truncation. */

@@ -1,4 +1,4 @@
-import type { LogFormat, LogRecord } from '../log-record.js';
+import type { LogFormat } from '../log-record.js';
 import { CloudSqlReader, cloudSqlPayload } from './formats/cloudsql-reader.js';
 import { CsvlogReader } from './formats/csvlog-reader.js';
 import { detectFormat } from './formats/detect-format.js';
@@ -16,6 +16,7 @@ import { detectPrefix } from './prefix/detect-prefix.js';
 import type { ResolvedReadOptions } from './read-options.js';
 import type { StatsRecorder } from './read-stats.js';
 import { LogTimeParser } from './time/log-time.js';
+import type { RecordOut } from './log-reader.js';
 
 /** Bytes and lines of the start of a file that detection looks at. */
 const SAMPLE_BYTES = 256 * 1024;
@@ -27,7 +28,7 @@ export interface InputReading {
   recorder: StatsRecorder;
   options: ResolvedReadOptions;
   /** The batch being filled; the caller yields it. */
-  out: LogRecord[];
+  out: RecordOut;
   /** The year syslog times are in. */
   year?: number;
   /** Lines to detect the format and prefix from, instead of the input's first block (a followed file's start). */
@@ -132,7 +133,7 @@ function makeReader(reading: InputReading, sample: string[], times: LogTimeParse
   if (format === 'syslog') return new SyslogReader(payload, assembler, recorder, times, ident);
   if (format === 'logplex') return new LogplexReader(payload, assembler, recorder, times);
   if (format === 'cloudsql') return new CloudSqlReader(payload, assembler, recorder, times);
-  return new StderrReader(payload, assembler, recorder);
+  return new StderrReader(payload, assembler, recorder, max, prefix !== undefined && options.prefix === undefined);
 }
 
 function choosePrefix(payloads: string[], reading: InputReading): CompiledPrefix | undefined {

@@ -63,6 +63,27 @@ describe('readLogRecords', () => {
     expect(stats.files[0]).toMatchObject({ format: 'stderr', prefix: '%m [%p] %q%u@%d ', prefixSource: 'detected' });
   });
 
+  it('joins TAB lines into the message: CRLF ends, non-ASCII before the message, a long one cut at the limit', async () => {
+    const text = [
+      '2024-06-27 00:00:07.100 UTC [100] zoë@crème LOG:  automatic vacuum of table "crème.public.t": index scans: 0',
+      '\tpages: 0 removed, 1 remain',
+      '\ttuples: 2 removed — fine',
+      '2024-06-27 00:00:07.200 UTC [101] LOG:  x',
+      `\t${'y'.repeat(3000)}`,
+      '\tlast',
+      '',
+    ].join('\r\n');
+    const { records, stats } = await readAll([file('crlf.log', text)], { maxRecordBytes: 2048 });
+    expect(records[0]).toMatchObject({
+      user: 'zoë',
+      database: 'crème',
+      message: 'automatic vacuum of table "crème.public.t": index scans: 0\npages: 0 removed, 1 remain\ntuples: 2 removed — fine',
+    });
+    expect(records[1]!.message).toBe(`x\n${'y'.repeat(2046)}`);
+    expect(stats.cut).toBe(1);
+    expect(stats.lines).toBe(6);
+  });
+
   it('joins the lines of interleaved processes to their own records', async () => {
     const path = file('interleaved.log', [
       '2024-06-27 00:00:01 UTC [1]: ERROR:  deadlock detected',
@@ -152,6 +173,18 @@ describe('readLogRecords', () => {
     expect(stats.files[0]!.prefixSource).toBe('fallback');
     expect(stats.warnings).toBe(1);
     expect(stats.messages[0]).toMatch(/no log_line_prefix explains the first lines/);
+  });
+
+  it('follows a log_line_prefix changed in the middle of a file (a reload), and says where', async () => {
+    const before = Array.from({ length: 100 }, (_, i) => `2024-06-27 00:00:00.000 UTC [${i}] LOG:  before ${i}`);
+    const after = Array.from({ length: 60 }, (_, i) => `2024-06-27 00:00:01 UTC [${i}]: [1-1] user=u${i},db=shop,app=psql,client=[local] LOG:  after ${i}`);
+    const { records, stats } = await readAll([file('reload.log', [...before, ...after, ''].join('\n'))]);
+    expect(records).toHaveLength(160);
+    expect(records[100]).toMatchObject({ message: 'after 0', user: 'u0', database: 'shop', application: 'psql', source: { line: 101 } });
+    expect(stats.files[0]!.prefix).toBe('%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ');
+    expect(stats.skipped).toEqual({});
+    expect(stats.messages).toHaveLength(1);
+    expect(stats.messages[0]).toMatch(/log_line_prefix changed at line 101: now "%t \[%p\]: \[%l-1\] user=%u,db=%d,app=%a,client=%h "$/);
   });
 
   it('cuts a 50 MB line to the record limit and carries on, in bounded memory', async () => {

@@ -1,7 +1,7 @@
 import type { LogRecord } from '../log-record.js';
 import { expandInputs } from './input/input-files.js';
 import { openInput } from './input/open-input.js';
-import { takeBatches, type LogReader } from './log-reader.js';
+import { RecordSink, type LogReader } from './log-reader.js';
 import { readInput } from './read-input.js';
 import { resolveReadOptions, type ReadOptions, type ResolvedReadOptions } from './read-options.js';
 import { StatsRecorder, newReadStats, type ReadStats } from './read-stats.js';
@@ -9,8 +9,8 @@ import { StatsRecorder, newReadStats, type ReadStats } from './read-stats.js';
 /**
  * Reads PostgreSQL server logs into records: files, directories (their files in name order, rotated ones
  * included) and "-" (stdin); gzip natively, bzip2/xz/zstd through the system programs; the format and the
- * log_line_prefix detected per file. Memory stays bounded whatever the size: one 4 MiB buffer per input and the
- * records of the batch in hand.
+ * log_line_prefix detected per file. Memory stays bounded whatever the size: one read buffer (4 MiB + the record
+ * limit) and the records of the 64 KiB slice in hand.
  *
  * Bad input is counted, not thrown (see `stats`); a DoctorError is thrown for what stops reading altogether: an
  * input that cannot be read ("unreadable"), a missing decompressor ("not-installed"), bad options ("usage").
@@ -26,14 +26,14 @@ export function readLogRecords(inputs: readonly string[] | '-', options: ReadOpt
 
 async function* readAll(inputs: readonly string[] | '-', options: ResolvedReadOptions, stats: ReadStats): AsyncGenerator<LogRecord[]> {
   const files = await expandInputs(inputs);
-  const out: LogRecord[] = [];
+  const out = new RecordSink();
   for (const file of files) {
     if (options.signal?.aborted) return;
     const recorder = new StatsRecorder(stats, file);
     const opened = await openInput(file, recorder, options.stdin);
     if (opened.compression) recorder.file.compression = opened.compression;
     const reading = readInput({ source: opened.source, recorder, options, out, year: opened.modified?.getFullYear() });
-    for await (const _step of reading) yield* takeBatches(out, options.batchSize);
-    yield* takeBatches(out, options.batchSize);
+    for await (const _step of reading) yield* out.take(options.batchSize);
+    yield* out.take(options.batchSize);
   }
 }

@@ -69,7 +69,7 @@ export function newReadStats(): ReadStats {
 /** The per-file view the parsers write to; it keeps the totals in step. */
 export class StatsRecorder {
   readonly file: FileStats;
-  private readonly told = new Set<string>();
+  private readonly told = new Map<string, string>();
 
   constructor(
     readonly stats: ReadStats,
@@ -107,13 +107,33 @@ export class StatsRecorder {
     if (WARNING_REASONS.has(reason)) this.warn(reason, detail ?? SKIP_TEXT[reason], warnings);
   }
 
+  /** Takes back lines counted as skipped that were read after all (and the warnings they counted). */
+  unskip(reason: SkipReason, n: number): void {
+    this.file.skipped[reason] = (this.file.skipped[reason] ?? 0) - n;
+    this.stats.skipped[reason] = (this.stats.skipped[reason] ?? 0) - n;
+    if (this.file.skipped[reason] === 0) delete this.file.skipped[reason];
+    if (this.stats.skipped[reason] === 0) delete this.stats.skipped[reason];
+    if (WARNING_REASONS.has(reason)) {
+      this.file.warnings -= n;
+      this.stats.warnings -= n;
+      // Nothing of that kind left in this file: its message would now be wrong.
+      const message = this.told.get(reason);
+      if (this.file.skipped[reason] === undefined && message !== undefined) {
+        this.told.delete(reason);
+        const at = this.stats.messages.indexOf(message);
+        if (at !== -1) this.stats.messages.splice(at, 1);
+      }
+    }
+  }
+
   /** Counts a warning; the first of each kind per file also gets its one-line message. */
   warn(kind: string, text: string, n = 1): void {
     this.file.warnings += n;
     this.stats.warnings += n;
     if (this.told.has(kind) || this.stats.messages.length >= MAX_MESSAGES) return;
-    this.told.add(kind);
-    this.stats.messages.push(`${this.file.file}: ${text.replace(/\s*\n\s*/g, ' ')}`);
+    const message = `${this.file.file}: ${text.replace(/\s*\n\s*/g, ' ')}`;
+    this.told.set(kind, message);
+    this.stats.messages.push(message);
   }
 }
 

@@ -1,8 +1,8 @@
-import type { LogRecord } from '../../log-record.js';
 import type { StatsRecorder } from '../read-stats.js';
 import type { LogTimeParser } from '../time/log-time.js';
 import type { FormatReader } from './format-reader.js';
 import { firstLine, wholeRecord } from './whole-record.js';
+import type { RecordOut } from '../log-reader.js';
 
 const MAX_FIELDS = 40;
 const INCOMPLETE = -1;
@@ -32,7 +32,7 @@ export class CsvlogReader implements FormatReader {
   private newlines = 0;
 
   constructor(
-    private readonly out: LogRecord[],
+    private readonly out: RecordOut,
     private readonly recorder: StatsRecorder,
     private readonly times: LogTimeParser,
     private readonly file: string,

@@ -1,8 +1,8 @@
-import type { LogRecord } from '../../log-record.js';
 import type { StatsRecorder } from '../read-stats.js';
 import type { LogTimeParser } from '../time/log-time.js';
 import { eachLine, type FormatReader } from './format-reader.js';
 import { firstLine, wholeRecord, type RecordParts } from './whole-record.js';
+import type { RecordOut } from '../log-reader.js';
 
 type Fields = Record<string, unknown>;
 
@@ -16,7 +16,7 @@ export class JsonReader implements FormatReader {
 
   constructor(
     private readonly kind: 'jsonlog' | 'cnpg',
-    private readonly out: LogRecord[],
+    private readonly out: RecordOut,
     private readonly recorder: StatsRecorder,
     private readonly times: LogTimeParser,
     private readonly file: string,

@@ -2,7 +2,14 @@ import type { LogRecord } from '../../log-record.js';
 import { SEVERITY_PATTERN, type CompiledPrefix } from '../prefix/compile-prefix.js';
 import type { LogTimeParser } from '../time/log-time.js';
 import { FOLD_FIELDS, type ProcessKey, type RecordAssembler } from './record-assembler.js';
-import { firstLine } from './whole-record.js';
+
+/** A line whose message goes on over the next lines of the log. */
+export interface MoreLines {
+  /** Lines in all, the first one included. */
+  lines: number;
+  /** The whole message, from the first line's `prefixLength`-th character on, newlines kept. */
+  message(prefixLength: number): string;
+}
 
 /** What a text line's envelope (syslog header, logplex header, Cloud SQL JSON) says about it. */
 export interface Envelope {
@@ -14,8 +21,7 @@ export interface Envelope {
 // comes before it; pid and time are then looked for in that text.
 const LOOSE = new RegExp(`^(.{0,512}?)(?<![A-Za-z])(${SEVERITY_PATTERN}):[ \\t]*(?:(?=[A-Z]*\\d)([0-9A-Z]{5}): )?`);
 const LOOSE_PID = /\[(\d+)\]|\b(?:pid[=: ]|process )(\d+)/;
-/** How a stderr log writes a newline of a message: followed by a TAB (append_with_tabs). */
-const NEWLINE_TAB = /\r?\n\t/g;
+const HOST_PORT = /^(.*)\((\d+)\)$/;
 const LOOSE_TIME = /\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?(?: ?(?:[A-Za-z]{1,6}|[+-]\d\d(?::?\d\d)?))?/;
 
 /**
@@ -24,32 +30,43 @@ const LOOSE_TIME = /\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?(?: ?(?:[A-Za-z]{
  * the prefix has.
  */
 export class PayloadReader {
-  private readonly regex: RegExp;
-  private readonly severityGroup: number;
-  private readonly stateGroup: number;
+  private regex!: RegExp;
+  private severityGroup!: number;
+  private stateGroup!: number;
+  private prefix: CompiledPrefix | undefined;
 
   constructor(
-    private readonly prefix: CompiledPrefix | undefined,
+    prefix: CompiledPrefix | undefined,
     private readonly assembler: RecordAssembler,
     private readonly times: LogTimeParser,
     private readonly file: string,
     private readonly wants: ((severity: string, head: string) => boolean) | undefined,
   ) {
+    this.usePrefix(prefix);
+  }
+
+  /** The prefix lines are read with from now on (a server whose log_line_prefix changed in the middle of a file). */
+  usePrefix(prefix: CompiledPrefix | undefined): void {
+    this.prefix = prefix;
     this.regex = prefix ? prefix.regex : LOOSE;
     this.severityGroup = prefix ? prefix.severityGroup : 2;
     this.stateGroup = prefix ? prefix.verboseStateGroup : 3;
   }
 
+  get currentPrefix(): CompiledPrefix | undefined {
+    return this.prefix;
+  }
+
   /**
-   * false when the text does not start with the prefix and a severity (a continuation, or no log line). `lines`
-   * > 1: the text is a line and the TAB lines after it, joined by "\n\t" as the log has them.
+   * false when the text (one line) does not start with the prefix and a severity: a continuation, or no log
+   * line. `more`: the line's message goes on over more lines, and `more.message` builds all of it (only if wanted).
    */
-  read(text: string, line: number, envelope?: Envelope, lines = 1): boolean {
+  read(text: string, line: number, envelope?: Envelope, more?: MoreLines): boolean {
     const m = this.regex.exec(text);
     if (!m) return false;
     const severity = m[this.severityGroup]!;
-    let message = text.slice(m[0].length);
-    if (lines > 1) message = message.replace(NEWLINE_TAB, '\n');
+    const head = text.slice(m[0].length);
+    const lines = more ? more.lines : 1;
     const g = this.prefix?.groups;
     let pid = envelope?.pid;
     let sessionId: string | undefined;
@@ -64,13 +81,14 @@ export class PayloadReader {
     // LOG, the common case, is never folded: no table lookup for it.
     const fold = severity === 'LOG' ? undefined : FOLD_FIELDS[severity];
     if (fold !== undefined) {
-      this.assembler.fold(fold, message, key, line, lines);
+      this.assembler.fold(fold, more ? more.message(m[0].length) : head, key, line, lines);
       return true;
     }
-    if (this.wants && !this.wants(severity, lines > 1 ? firstLine(message) : message)) {
+    if (this.wants && !this.wants(severity, head)) {
       this.assembler.skip(key, line, lines);
       return true;
     }
+    const message = more ? more.message(m[0].length) : head;
     let time = envelope?.time;
     if (g) {
       if (g.time) time = this.times.parse(m[g.time]!) ?? time;
@@ -97,7 +115,11 @@ export class PayloadReader {
     if (g.user) setName(rec, 'user', m[g.user]);
     if (g.database) setName(rec, 'database', m[g.database]);
     if (g.application) setName(rec, 'application', m[g.application]);
-    if (g.client) setName(rec, 'client', m[g.client]);
+    if (g.client) {
+      // %r prints "host(port)"; csvlog and jsonlog say "host:port": one form for every format.
+      const client = m[g.client];
+      setName(rec, 'client', client && client.endsWith(')') ? client.replace(HOST_PORT, '$1:$2') : client);
+    }
     if (g.backendType) setName(rec, 'backendType', m[g.backendType]);
     if (g.sqlstate) setName(rec, 'sqlstate', m[g.sqlstate]);
     if (g.sessionLine) rec.sessionLine = Number(m[g.sessionLine]);

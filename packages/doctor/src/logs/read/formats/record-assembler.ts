@@ -1,5 +1,6 @@
 import type { LogRecord } from '../../log-record.js';
 import type { StatsRecorder } from '../read-stats.js';
+import type { RecordOut } from '../log-reader.js';
 
 /** The record fields that DETAIL, HINT, CONTEXT, STATEMENT and QUERY lines fill. */
 export type FoldField = 'detail' | 'hint' | 'context' | 'statement' | 'query';
@@ -45,7 +46,7 @@ export class RecordAssembler {
   private last: Pending | null | undefined;
 
   constructor(
-    private readonly out: LogRecord[],
+    private readonly out: RecordOut,
     private readonly recorder: StatsRecorder,
     private readonly maxSize: number,
     private readonly window = 1000,

@@ -42,6 +42,8 @@ describe('lineBlocks', () => {
     const long = `${'x'.repeat(5000)}\nnext\n`;
     expect(await lines(long, { maxLine: 1024, chunks: [700, 700, 700, 700, 700, 700, 700, 700] })).toEqual([{ cut: 'x'.repeat(1024) }, 'next\n']);
     expect(await lines('y'.repeat(3000), { maxLine: 1024 })).toEqual([{ cut: 'y'.repeat(1024) }]);
+    // A short input read whole: its lines, then the unterminated long last one cut.
+    expect(await lines(`a\nb\n${'z'.repeat(3000)}`, { maxLine: 1024, firstBlock: 1 << 20 })).toEqual(['a\n', 'b\n', { cut: 'z'.repeat(1024) }]);
   });
 
   it('waits for a first block of firstBlock bytes, and reports idle moments with the partial line kept', async () => {

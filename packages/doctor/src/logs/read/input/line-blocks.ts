@@ -57,6 +57,12 @@ export async function* lineBlocks(source: ByteSource, options: LineBlockOptions)
     }
     first = false;
     if (n === 0) {
+      // The end: the whole lines, then the last one without its newline (cut if too long).
+      const last = end > start ? buf.lastIndexOf(10, end - 1) : -1;
+      if (last >= start) {
+        yield { buf, start, end: last + 1, cut: false };
+        start = last + 1;
+      }
       if (end > start) yield { buf, start, end: Math.min(end, start + maxLine), cut: end - start > maxLine };
       return;
     }

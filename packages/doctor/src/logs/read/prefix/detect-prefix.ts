@@ -45,6 +45,11 @@ const KEYS: Record<string, string> = {
   tag: '%i', command_tag: '%i',
 };
 
+/** Whether a line has a severity word ("LOG:", "ERROR:" …) where a log line would. */
+export function hasSeverity(line: string): boolean {
+  return SEVERITY.test(line.length > 600 ? line.slice(0, 600) : line);
+}
+
 /**
  * Finds the log_line_prefix of text log lines (what comes before "LOG:  "): candidates are inferred from each
  * line (a timestamp is %t or %m, "[123]" %p, "user=x" %u, "x@y" %u@%d …, literals kept), merged where background
