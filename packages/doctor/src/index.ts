@@ -1,4 +1,4 @@
-/** mvcc-doctor's public API. The lab (throwaway clusters and fault scenarios) is the private workspace package @mvcc-doctor/lab. */
+/** mvcc-doctor's public API: diagnose, the freeze rescue, the serve daemon and log analysis. The lab (throwaway clusters and fault scenarios) is the private workspace package @mvcc-doctor/lab. */
 export { VERSION } from './version.js';
 export { diagnose, type DiagnoseOptions } from './diagnose.js';
 export { resolveConnOptions, type ConnOptions, type ConnInputs } from './connect/conn-options.js';
@@ -10,3 +10,13 @@ export type { Report } from './report/report.js';
 export { renderTerminal } from './report/terminal.js';
 export { renderMarkdown } from './report/markdown.js';
 export * from './rescue/index.js';
+export { startServe, type Daemon } from './monitor/serve.js';
+export { resolveServeConfig, type ServeConfig, type ServeInputs } from './monitor/serve-config.js';
+export type { ClusterStatus } from './monitor/monitor.js';
+export type { FindingEvent } from './monitor/finding-event.js';
+export { METRICS, type MetricDef } from './monitor/metric-catalog.js';
+export { analyzeLogs, type AnalyzeOptions, type LogAnalysis } from './logs/analyze-logs.js';
+export { followLogs, type FollowLogsOptions } from './logs/follow-logs.js';
+export type { LogEvent, LogEventClass } from './logs/log-event.js';
+export type { LogRecord, LogFormat } from './logs/log-record.js';
+export type { LogSummary } from './logs/report/log-summary.js';
