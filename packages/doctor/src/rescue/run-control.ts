@@ -28,6 +28,7 @@ export async function controlLoop(run: FreezeRun, done: AbortSignal): Promise<vo
 function applyTick(run: FreezeRun, tick: Tick): void {
   run.queue.noteOthers(tick.progress, new Set(run.workers.map((w) => w.pid)));
   run.observe(tick.databases);
+  run.pulse(); // workers waiting for the first tick start now
   for (const w of run.workers) {
     const p = w.pid ? tick.progress.find((row) => row.pid === w.pid) : undefined;
     Object.assign(w, { phase: p?.phase, scanned: p?.scanned, total: p?.total, waiting: tick.waits.some((x) => x.pid === w.pid) });
