@@ -1,29 +1,8 @@
 import type { LogRecord } from '../../log-record.js';
 import type { StatsRecorder } from '../read-stats.js';
 
-/** A record's values as a format gives them: empty strings, "[unknown]" and PostgreSQL's 0 ids mean absent. */
-export interface RecordParts {
-  time?: number;
-  pid?: number;
-  severity: string;
-  message: string;
-  detail?: string;
-  hint?: string;
-  context?: string;
-  statement?: string;
-  query?: string;
-  sqlstate?: string;
-  user?: string;
-  database?: string;
-  application?: string;
-  client?: string;
-  backendType?: string;
-  sessionLine?: number;
-  virtualXid?: string;
-  xid?: string;
-  queryId?: string;
-  source: { file: string; line: number };
-}
+/** A record's values as a format gives them (empty strings, "[unknown]" and PostgreSQL's 0 ids still to be dropped). */
+export type RecordParts = LogRecord;
 
 const TEXT_FIELDS = ['message', 'detail', 'hint', 'context', 'statement', 'query'] as const;
 const NAME_FIELDS = ['sqlstate', 'user', 'database', 'application', 'client', 'backendType'] as const;
