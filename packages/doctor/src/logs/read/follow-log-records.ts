@@ -114,6 +114,13 @@ class FollowSource implements ByteSource {
       // Nothing new in this file: was it renamed away (a new file has the name), or truncated?
       const now = await stat(this.path).catch(() => undefined);
       if (now && now.ino !== this.inode) {
+        // The rename may have happened after the read above: drain what was written to the old file since.
+        const late = await this.handle.read(into, offset, length, this.position);
+        if (late.bytesRead > 0) {
+          this.position += late.bytesRead;
+          this.idleSent = false;
+          return late.bytesRead;
+        }
         await this.handle.close().catch(() => {});
         try {
           this.handle = await open(this.path, 'r');
