@@ -9,11 +9,11 @@
  * Each measurement runs in a process of its own (peak RSS is its own). Needs bzip2 and gzip.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DEFAULT_CORPUS, gzipped, repeatedLog } from './log-corpus.js';
 import { median, table } from './timing.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -23,7 +23,7 @@ const { values } = parseArgs({
   options: {
     mb: { type: 'string', default: '200' },
     runs: { type: 'string', default: '3' },
-    corpus: { type: 'string', default: process.env.MVCC_DOCTOR_LOG_CORPUS ?? resolve(ROOT, '../shared/corpus/logs') },
+    corpus: { type: 'string', default: DEFAULT_CORPUS },
   },
 });
 const targetBytes = Number(values.mb) * 1e6;
@@ -35,26 +35,6 @@ if (!(targetBytes > 0) || !Number.isInteger(runs) || runs < 1) {
 if (!existsSync(DIST)) {
   console.error('build first: npm run build');
   process.exit(2);
-}
-
-const work = join(tmpdir(), 'mvcc-doctor-bench-logs');
-mkdirSync(work, { recursive: true });
-
-/** The decompressed corpus file repeated until the log has `targetBytes`. */
-function generate(name: string, source: string): string {
-  const path = join(work, `${name}-${values.mb}mb.log`);
-  if (existsSync(path) && statSync(path).size >= targetBytes) return path;
-  const text = execFileSync(source.endsWith('.bz2') ? 'bzip2' : 'gzip', ['-dc', join(values.corpus, 'pgbadger', source)], { maxBuffer: 1 << 30 });
-  const fd = openSync(path, 'w');
-  for (let written = 0; written < targetBytes; written += text.length) writeSync(fd, text);
-  closeSync(fd);
-  return path;
-}
-
-function gzipped(path: string): string {
-  const gz = `${path}.gz`;
-  if (!existsSync(gz)) execFileSync('sh', ['-c', 'gzip -1 -c "$1" > "$2"', 'sh', path, gz]);
-  return gz;
 }
 
 interface Measure {
@@ -71,8 +51,8 @@ function measure(kind: string, file: string): Measure {
 }
 
 const logs = [
-  { name: 'durations (rds.log)', file: generate('rds', 'rds.log.bz2') },
-  { name: 'autovacuum (pg_vacuums.log)', file: generate('vacuums', 'pg_vacuums.log.gz') },
+  { name: 'durations (rds.log)', file: repeatedLog(values.corpus, 'rds', 'rds.log.bz2', Number(values.mb)) },
+  { name: 'autovacuum (pg_vacuums.log)', file: repeatedLog(values.corpus, 'vacuums', 'pg_vacuums.log.gz', Number(values.mb)) },
 ];
 const cases: { log: string; what: string; kind: string; file: string }[] = [];
 for (const log of logs) {

@@ -4,6 +4,8 @@ import { oneLine, scrubSecrets } from './error-line.js';
 export interface CommandIO {
   out(text: string): void;
   err(text: string): void;
+  /** After a large `out`: a promise to wait on while the reader of stdout catches up (undefined: no need). */
+  drained?(): Promise<void> | undefined;
   env: Record<string, string | undefined>;
   /** Colours allowed: stdout is a TTY and NO_COLOR is not set. */
   color: boolean;
@@ -23,6 +25,8 @@ export function processIO(): CommandIO {
   process.once('unhandledRejection', lastResort);
   return {
     out: (text) => process.stdout.write(text),
+    // A pipe is written asynchronously when its reader is slower: without this, a large report queued in memory.
+    drained: () => (process.stdout.writableNeedDrain ? new Promise((resolve) => process.stdout.once('drain', resolve)) : undefined),
     err: (text) => process.stderr.write(text),
     env: process.env,
     color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,

@@ -3,8 +3,9 @@ import { parseArgs } from 'node:util';
 import { DoctorError } from '../connect/doctor-error.js';
 import { analyzeLogs } from '../logs/analyze-logs.js';
 import { followLogs } from '../logs/follow-logs.js';
-import type { LogEventClass } from '../logs/log-event.js';
+import type { LogEvent, LogEventClass } from '../logs/log-event.js';
 import type { LogFormat } from '../logs/log-record.js';
+import type { LogSummary } from '../logs/report/log-summary.js';
 import { renderLogsHtml } from '../logs/report/render-logs-html.js';
 import { renderLogsMarkdown } from '../logs/report/render-logs-markdown.js';
 import { renderLogsText } from '../logs/report/render-logs-text.js';
@@ -28,6 +29,9 @@ Options:
       --ndjson            one event a line as it is found, then the summary
       --markdown          Markdown report
       --html FILE         a self-contained HTML report written to FILE
+      --max-events N      events listed by --json (default 100000) and --html (default 5000); all are counted
+      --jobs N            read with N worker threads: files in parallel, a large plain stderr or jsonlog file cut
+                          into N parts; the same report as with 1 (default 1; not with --ndjson or --follow)
       --follow            follow one live log file (through rotation) and print each event as it is written;
                           with --ndjson one JSON event a line; until Ctrl-C
 Exit codes: 0 nothing to worry about, 1 warnings, 2 corruption or a stop-zone error, 3 could not read.`;
@@ -56,6 +60,8 @@ export async function logsCommand(argv: string[], io: CommandIO): Promise<number
       markdown: { type: 'boolean', default: false },
       html: { type: 'string' },
       follow: { type: 'boolean', default: false },
+      jobs: { type: 'string', default: '1' },
+      'max-events': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -70,6 +76,11 @@ export async function logsCommand(argv: string[], io: CommandIO): Promise<number
   const since = values.since === undefined ? undefined : Date.parse(values.since);
   if (since !== undefined && !Number.isFinite(since)) throw new DoctorError('usage', `--since takes an ISO 8601 time, not "${values.since}"`);
   const slowMs = parseMs(values.slow);
+  const jobs = Number(values.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) throw new DoctorError('usage', `--jobs takes a whole number from 1 to 64, not "${values.jobs}"`);
+  const maxEvents = values['max-events'] === undefined ? undefined : Number(values['max-events']);
+  if (maxEvents !== undefined && !(Number.isInteger(maxEvents) && maxEvents >= 0)) throw new DoctorError('usage', `--max-events takes a whole number, not "${values['max-events']}"`);
+  if (jobs > 1 && (values.ndjson || values.follow)) throw new DoctorError('usage', '--ndjson and --follow stream events in log order: one job (drop --jobs)');
   const inputs = positionals.length === 1 && positionals[0] === '-' ? '-' : positionals;
   const classes = values.class.length > 0 ? new Set(values.class as LogEventClass[]) : undefined;
   if (values.follow) {
@@ -78,7 +89,7 @@ export async function logsCommand(argv: string[], io: CommandIO): Promise<number
     const stop = new AbortController();
     process.once('SIGINT', () => stop.abort());
     process.once('SIGTERM', () => stop.abort());
-    await followLogs(positionals[0]!, {
+    const following = followLogs(positionals[0]!, {
       prefix: values.prefix,
       format: values.format as LogFormat | undefined,
       timezone: values.timezone,
@@ -87,9 +98,12 @@ export async function logsCommand(argv: string[], io: CommandIO): Promise<number
       signal: stop.signal,
       onEvent: (e) => io.out(values.ndjson ? `${JSON.stringify(e)}\n` : `${e.time ? new Date(e.time).toISOString() : '-'}  ${e.severity.padEnd(8)} ${e.class}  ${e.summary}\n`),
     });
+    io.err(`mvcc-doctor: following ${positionals[0]!} from its end (Ctrl-C to stop)\n`);
+    await following;
     return 0;
   }
 
+  const json = values.json ? new JsonReport(io, maxEvents ?? 100_000) : undefined;
   const analysis = await analyzeLogs(inputs, {
     prefix: values.prefix,
     format: values.format as LogFormat | undefined,
@@ -97,13 +111,26 @@ export async function logsCommand(argv: string[], io: CommandIO): Promise<number
     slowMs,
     since,
     classes,
-    onEvent: values.ndjson ? (event) => io.out(`${JSON.stringify(event)}\n`) : undefined,
-    maxEvents: values.ndjson ? 0 : undefined,
+    onEvent: values.ndjson
+      ? (event) => {
+          io.out(`${JSON.stringify(event)}\n`);
+          return io.drained?.();
+        }
+      : json && jobs === 1
+        ? (event) => json.event(event)
+        : undefined,
+    // Only what is printed is kept: the text and Markdown reports list no events, --html the first 5,000, and
+    // --json writes them as they are found (with one job; several keep theirs to put them in log order).
+    maxEvents: json && jobs > 1 ? (maxEvents ?? 100_000) : values.html ? (maxEvents ?? 5000) : 0,
+    jobs,
   });
   const { summary, events } = analysis;
   if (values.html) writeFileSync(values.html, renderLogsHtml(summary, events));
   if (values.ndjson) io.out(`${JSON.stringify({ summary })}\n`);
-  else if (values.json) io.out(`${JSON.stringify({ events, events_not_kept: analysis.eventsNotKept, summary }, null, 2)}\n`);
+  else if (json) {
+    if (jobs > 1) for (const event of events) await json.event(event);
+    json.end(summary, jobs > 1 ? analysis.eventsNotKept : 0);
+  }
   else if (values.markdown) io.out(renderLogsMarkdown(summary));
   else io.out(renderLogsText(summary));
   if (summary.read.warnings > 0 && !values.json && !values.ndjson) io.err(`mvcc-doctor: ${summary.read.warnings} warning(s) while reading; the first: ${summary.read.messages[0] ?? ''}\n`);
@@ -115,4 +142,37 @@ function parseMs(text: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(text.trim());
   if (!match) throw new DoctorError('usage', `--slow takes a duration such as 500ms or 2s, not "${text}"`);
   return Number(match[1]) * (match[2] === 's' ? 1000 : 1);
+}
+
+/**
+ * Writes what JSON.stringify({ events, events_not_kept, summary }, null, 2) would, an event at a time as it is
+ * found: a hundred thousand events kept for one string at the end held half a gigabyte.
+ */
+class JsonReport {
+  private listed = 0;
+  private notListed = 0;
+  private piece = '{\n  "events": [';
+
+  constructor(
+    private readonly io: CommandIO,
+    private readonly maxEvents: number,
+  ) {}
+
+  event(event: LogEvent): Promise<void> | undefined {
+    if (this.listed >= this.maxEvents) {
+      this.notListed++;
+      return undefined;
+    }
+    this.piece += `${this.listed > 0 ? ',' : ''}\n    ${JSON.stringify(event, null, 2).replace(/\n/g, '\n    ')}`;
+    this.listed++;
+    if (this.piece.length < 1_000_000) return undefined;
+    this.io.out(this.piece);
+    this.piece = '';
+    return this.io.drained?.();
+  }
+
+  end(summary: LogSummary, alsoNotListed: number): void {
+    const tail = JSON.stringify(summary, null, 2).replace(/\n/g, '\n  ');
+    this.io.out(`${this.piece}${this.listed > 0 ? '\n  ' : ''}],\n  "events_not_kept": ${this.notListed + alsoNotListed},\n  "summary": ${tail}\n}\n`);
+  }
 }

@@ -1,6 +1,8 @@
 import { classifyRecord } from './classify/classify-record.js';
 import { StatementStats } from './classify/statement-stats.js';
 import type { LogEvent, LogEventClass } from './log-event.js';
+import { analyzeInParallel } from './parallel/analyze-in-parallel.js';
+import type { LogReader } from './read/log-reader.js';
 import { readLogRecords } from './read/read-log-records.js';
 import type { ReadOptions } from './read/read-options.js';
 import type { LogSummary } from './report/log-summary.js';
@@ -13,10 +15,18 @@ export interface AnalyzeOptions extends ReadOptions {
   classes?: ReadonlySet<LogEventClass>;
   /** Only events at or after this time (epoch ms). */
   since?: number;
-  /** Called with each event as it is found (--ndjson streams them). */
-  onEvent?: (event: LogEvent) => void;
+  /**
+   * Called with each event as it is found, in log order (--ndjson streams them); needs jobs 1. Reading waits for a
+   * promise it returns (the reader of the output catching up).
+   */
+  onEvent?: (event: LogEvent) => void | Promise<void>;
   /** Events kept for the result; the summary counts all. Default 100,000. */
   maxEvents?: number;
+  /**
+   * Worker threads reading at once (--jobs): files in parallel, and a large plain stderr or jsonlog file cut into
+   * this many byte ranges. The result is the same as with 1. Default 1.
+   */
+  jobs?: number;
 }
 
 export interface LogAnalysis {
@@ -27,24 +37,40 @@ export interface LogAnalysis {
   summary: LogSummary;
 }
 
+/** The events of one reader, counted and summed up: a whole analysis, or one part of a parallel one. */
+export interface ReaderAnalysis {
+  events: LogEvent[];
+  eventsNotKept: number;
+  summarizer: EventSummarizer;
+  statements: StatementStats;
+}
+
 /** Read logs, classify every record, and sum it up: the library entry point of `mvcc-doctor logs`. */
 export async function analyzeLogs(inputs: readonly string[] | '-', options: AnalyzeOptions = {}): Promise<LogAnalysis> {
-  const stats = new StatementStats();
+  if ((options.jobs ?? 1) > 1 && inputs !== '-') return analyzeInParallel(inputs, options);
+  const reader = readLogRecords(inputs, options);
+  const part = await analyzeReader(reader, options);
+  return { events: part.events, eventsNotKept: part.eventsNotKept, summary: part.summarizer.summary(part.statements.summary(), reader.stats) };
+}
+
+/** Classifies every record of a reader: the one loop behind analyzeLogs, serial or in each worker. */
+export async function analyzeReader(reader: LogReader, options: AnalyzeOptions): Promise<ReaderAnalysis> {
+  const statements = new StatementStats();
   const summarizer = new EventSummarizer();
   const events: LogEvent[] = [];
   const maxEvents = options.maxEvents ?? 100_000;
   let eventsNotKept = 0;
-  const reader = readLogRecords(inputs, options);
   for await (const batch of reader) {
     for (const record of batch) {
-      const event = classifyRecord(record, { slowMs: options.slowMs, stats });
+      const event = classifyRecord(record, { slowMs: options.slowMs, stats: statements });
       if (!event || (options.classes && !options.classes.has(event.class))) continue;
       if (options.since !== undefined && (event.time === undefined || event.time < options.since)) continue;
       summarizer.add(event);
-      options.onEvent?.(event);
+      const wait = options.onEvent?.(event);
+      if (wait) await wait;
       if (events.length < maxEvents) events.push(event);
       else eventsNotKept++;
     }
   }
-  return { events, eventsNotKept, summary: summarizer.summary(stats.summary(), reader.stats) };
+  return { events, eventsNotKept, summarizer, statements };
 }

@@ -16,15 +16,19 @@ it('--follow --ndjson prints each wraparound warning as it is written, also afte
   writeFileSync(log, [1, 2, 3, 4].map((pid) => line(pid, 'connection authorized: user=postgres database=app')).join(''));
   const child = spawn(process.execPath, [BIN, 'logs', log, '--follow', '--ndjson'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
+  let err = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += String(chunk)));
+  child.stderr!.on('data', (chunk: Buffer) => (err += String(chunk)));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const events = () => out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { class: string; fields: { remaining_xids: number } });
   const until = async (n: number) => {
-    for (let i = 0; i < 200 && events().length < n; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 1200 && events().length < n; i++) await new Promise((r) => setTimeout(r, 50));
     expect(events()).toHaveLength(n);
   };
   try {
-    await new Promise((r) => setTimeout(r, 500));
+    // It says when it follows: what is written from then on is read, whatever the machine's load.
+    for (let i = 0; i < 1200 && !err.includes('following'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(err).toBe(`mvcc-doctor: following ${log} from its end (Ctrl-C to stop)\n`);
     appendFileSync(log, warning(5, 9_000_000));
     await until(1);
     renameSync(log, `${log}.1`);

@@ -29,7 +29,7 @@ export function parseDurationLine(message: string): DurationLine | undefined {
   const n = message.length;
   let head = msEnd + 3;
   while (head < n && message.charCodeAt(head) === 32) head++;
-  if (head >= n || message.slice(head).trim() === '') return { ms, kind: 'none' };
+  if (blankFrom(message, head)) return { ms, kind: 'none' };
   const colon = message.indexOf(':', head);
   if (colon < 0) return { ms, kind: 'other' };
   const space = message.indexOf(' ', head);
@@ -69,6 +69,12 @@ export function parseDurationLine(message: string): DurationLine | undefined {
   }
   if (bodyEnd > bodyStart && !line.truncated) line.text = message.slice(bodyStart, bodyEnd);
   return line;
+}
+
+/** Whether nothing but whitespace is left from `from` on (no copy: this runs for every statement of a log). */
+function blankFrom(text: string, from: number): boolean {
+  for (let i = from; i < text.length; i++) if (!isSpace(text.charCodeAt(i))) return false;
+  return true;
 }
 
 function isSpace(c: number): boolean {

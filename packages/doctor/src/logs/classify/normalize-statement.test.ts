@@ -21,6 +21,8 @@ describe('normalizeStatement', () => {
     ['SELECT * FROM t WHERE id = ANY(ARRAY[1, 2, 3])', 'SELECT * FROM t WHERE id = ANY(ARRAY[...])'],
     ["INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y'), (3, 'z')", 'INSERT INTO t (a, b) VALUES (...)'],
     ['INSERT INTO t VALUES ($1, $2)', 'INSERT INTO t VALUES (...)'],
+    ["SELECT prénom, \u{1F600} FROM \"tâble\" WHERE ville = 'Zürich' AND x = 1", 'SELECT prénom, \u{1F600} FROM "tâble" WHERE ville = ? AND x = ?'],
+    ['SELECT 1 AS \ud800x', 'SELECT ? AS \ufffdx'],
     ['SELECT * FROM t WHERE id IN (SELECT id FROM u WHERE v = 1)', 'SELECT * FROM t WHERE id IN (SELECT id FROM u WHERE v = ?)'],
   ])('%s', (input, expected) => {
     expect(normalizeStatement(input)).toBe(expected);

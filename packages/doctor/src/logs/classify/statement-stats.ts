@@ -29,11 +29,27 @@ export interface StatementSummary {
   other: { calls: number; total_ms: number; max_ms: number; distinct: number };
 }
 
+/** Times in whole microseconds (the log's precision): sums are exact, whatever order parts are added in. */
 interface Entry {
   calls: number;
-  total: number;
-  max: number;
+  totalUs: number;
+  maxUs: number;
   origin?: Origin;
+}
+
+/** What a StatementStats counted, as plain data (it crosses from a worker thread) for `merge`. */
+export interface StatementStatsState {
+  entries: [string, Entry][];
+  calls: number;
+  totalUs: number;
+  other: Other;
+}
+
+interface Other {
+  calls: number;
+  totalUs: number;
+  maxUs: number;
+  distinct: number;
 }
 
 /** An origin, or how to find it: parsing comments costs more than counting, so it is done once per statement. */
@@ -51,8 +67,8 @@ export class StatementStats {
   readonly #entries = new Map<string, Entry>();
   readonly #pending = new Map<number, string>();
   #calls = 0;
-  #total = 0;
-  readonly #other = { calls: 0, total_ms: 0, max_ms: 0, distinct: 0 };
+  #totalUs = 0;
+  readonly #other: Other = { calls: 0, totalUs: 0, maxUs: 0, distinct: 0 };
 
   constructor(options: StatementStatsOptions = {}) {
     this.#max = Math.max(1, options.maxEntries ?? 1000);
@@ -64,10 +80,11 @@ export class StatementStats {
    * the statement's first call, so a function given for it runs only for a statement not seen before.
    */
   add(durationMs: number, text: string | undefined, origin?: OriginSource): void {
+    const us = Math.round(durationMs * 1000);
     this.#calls += 1;
-    this.#total += durationMs;
-    if (text === undefined || text.trim() === '') {
-      this.#addOther(durationMs);
+    this.#totalUs += us;
+    if (text === undefined || isBlank(text)) {
+      this.#addOther(us);
       return;
     }
     const key = normalizeStatement(text);
@@ -75,14 +92,41 @@ export class StatementStats {
     if (!entry) {
       // Prune before inserting: the newcomer (total 0) would otherwise be the first pushed out, its call lost.
       if (this.#entries.size >= this.#max * 2) this.#prune();
-      entry = { calls: 0, total: 0, max: 0 };
+      entry = { calls: 0, totalUs: 0, maxUs: 0 };
       const found = typeof origin === 'function' ? origin() : origin;
       if (found) entry.origin = found;
       this.#entries.set(key, entry);
     }
     entry.calls += 1;
-    entry.total += durationMs;
-    if (durationMs > entry.max) entry.max = durationMs;
+    entry.totalUs += us;
+    if (us > entry.maxUs) entry.maxUs = us;
+  }
+
+  /** What this counted, for another StatementStats to merge. */
+  state(): StatementStatsState {
+    return { entries: [...this.#entries], calls: this.#calls, totalUs: this.#totalUs, other: { ...this.#other } };
+  }
+
+  /** Adds what another StatementStats counted (a later part of the log: its origins come second). */
+  merge(state: StatementStatsState): void {
+    this.#calls += state.calls;
+    this.#totalUs += state.totalUs;
+    this.#other.calls += state.other.calls;
+    this.#other.totalUs += state.other.totalUs;
+    this.#other.maxUs = Math.max(this.#other.maxUs, state.other.maxUs);
+    this.#other.distinct += state.other.distinct;
+    for (const [key, theirs] of state.entries) {
+      const entry = this.#entries.get(key);
+      if (!entry) {
+        if (this.#entries.size >= this.#max * 2) this.#prune();
+        this.#entries.set(key, { ...theirs });
+        continue;
+      }
+      entry.calls += theirs.calls;
+      entry.totalUs += theirs.totalUs;
+      if (theirs.maxUs > entry.maxUs) entry.maxUs = theirs.maxUs;
+      if (!entry.origin && theirs.origin) entry.origin = theirs.origin;
+    }
   }
 
   /** A statement logged by log_statement; a later bare "duration" line of the same process is its time. */
@@ -103,45 +147,63 @@ export class StatementStats {
   }
 
   summary(): StatementSummary {
-    const ranked = [...this.#entries].sort((a, b) => b[1].total - a[1].total);
+    const ranked = [...this.#entries].sort((a, b) => b[1].totalUs - a[1].totalUs);
     const statements: StatementSummaryEntry[] = [];
     const other = { ...this.#other };
     for (const [index, [query, entry]] of ranked.entries()) {
       if (index < this.#max) {
-        const item: StatementSummaryEntry = { query, calls: entry.calls, total_ms: round(entry.total), mean_ms: round(entry.total / entry.calls), max_ms: round(entry.max) };
+        const item: StatementSummaryEntry = {
+          query,
+          calls: entry.calls,
+          total_ms: ms(entry.totalUs),
+          mean_ms: ms(Math.round(entry.totalUs / entry.calls)),
+          max_ms: ms(entry.maxUs),
+        };
         if (entry.origin) item.origin = entry.origin;
         statements.push(item);
       } else {
         other.calls += entry.calls;
-        other.total_ms += entry.total;
-        other.max_ms = Math.max(other.max_ms, entry.max);
+        other.totalUs += entry.totalUs;
+        other.maxUs = Math.max(other.maxUs, entry.maxUs);
         other.distinct += 1;
       }
     }
-    other.total_ms = round(other.total_ms);
-    other.max_ms = round(other.max_ms);
-    return { calls: this.#calls, total_ms: round(this.#total), statements, other };
+    return {
+      calls: this.#calls,
+      total_ms: ms(this.#totalUs),
+      statements,
+      other: { calls: other.calls, total_ms: ms(other.totalUs), max_ms: ms(other.maxUs), distinct: other.distinct },
+    };
   }
 
-  #addOther(durationMs: number): void {
+  #addOther(us: number): void {
     this.#other.calls += 1;
-    this.#other.total_ms += durationMs;
-    if (durationMs > this.#other.max_ms) this.#other.max_ms = durationMs;
+    this.#other.totalUs += us;
+    if (us > this.#other.maxUs) this.#other.maxUs = us;
   }
 
   #prune(): void {
-    const ranked = [...this.#entries].sort((a, b) => b[1].total - a[1].total);
+    const ranked = [...this.#entries].sort((a, b) => b[1].totalUs - a[1].totalUs);
     for (const [key, entry] of ranked.slice(this.#max)) {
       this.#other.calls += entry.calls;
-      this.#other.total_ms += entry.total;
-      if (entry.max > this.#other.max_ms) this.#other.max_ms = entry.max;
+      this.#other.totalUs += entry.totalUs;
+      if (entry.maxUs > this.#other.maxUs) this.#other.maxUs = entry.maxUs;
       this.#other.distinct += 1;
       this.#entries.delete(key);
     }
   }
 }
 
-/** Microsecond precision, as the log gives it; no float noise in the JSON. */
-function round(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
+/** Microseconds as the milliseconds of the report. */
+function ms(us: number): number {
+  return us / 1000;
+}
+
+/** Whether a text is empty or only whitespace, without making the trimmed copy (this runs for every statement). */
+function isBlank(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return false;
+  }
+  return true;
 }

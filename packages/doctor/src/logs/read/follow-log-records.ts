@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DoctorError } from '../../connect/doctor-error.js';
 import type { LogRecord } from '../log-record.js';
 import type { ByteSource } from './input/byte-source.js';
+import { headSample } from './input/head-sample.js';
 import { sniffCompression } from './input/open-input.js';
 import { RecordSink, type LogReader } from './log-reader.js';
 import { readInput } from './read-input.js';
@@ -16,8 +17,6 @@ export interface FollowOptions extends ReadOptions {
   /** How often to look for new lines, a rotation or a truncation, ms. 250. */
   pollMs?: number;
 }
-
-const SAMPLE_BYTES = 256 * 1024;
 
 /**
  * Follows a live server log (`--follow`): yields records as they are written, through rotation by rename (the
@@ -93,13 +92,8 @@ class FollowSource implements ByteSource {
 
   /** Moves to `position`; returns the file's first lines, so the format is detected from what is there. */
   async startAt(position: number): Promise<string[] | undefined> {
-    const head = Buffer.alloc(Math.min(SAMPLE_BYTES, position));
-    const { bytesRead } = await this.handle.read(head, 0, head.length, 0);
     this.position = position;
-    if (bytesRead === 0) return undefined;
-    const text = head.toString('utf8', 0, bytesRead);
-    // Only whole lines: the last one may be cut by the sample's end.
-    return text.slice(0, text.lastIndexOf('\n') + 1).split('\n');
+    return headSample(this.handle, position);
   }
 
   async read(into: Buffer, offset: number, length: number): Promise<number> {

@@ -10,6 +10,7 @@ import { RecordAssembler } from './formats/record-assembler.js';
 import { StderrReader } from './formats/stderr-reader.js';
 import { SyslogReader, syslogIdent, syslogPayload } from './formats/syslog-reader.js';
 import type { ByteSource } from './input/byte-source.js';
+import { SAMPLE_BYTES } from './input/head-sample.js';
 import { lineBlocks } from './input/line-blocks.js';
 import { compilePrefix, type CompiledPrefix } from './prefix/compile-prefix.js';
 import { detectPrefix } from './prefix/detect-prefix.js';
@@ -18,8 +19,7 @@ import type { StatsRecorder } from './read-stats.js';
 import { LogTimeParser } from './time/log-time.js';
 import type { RecordOut } from './log-reader.js';
 
-/** Bytes and lines of the start of a file that detection looks at. */
-const SAMPLE_BYTES = 256 * 1024;
+/** Lines of the start of a file that detection looks at. */
 const SAMPLE_LINES = 2000;
 const SLICE_BYTES = 64 * 1024;
 

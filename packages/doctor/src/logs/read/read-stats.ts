@@ -66,6 +66,37 @@ export function newReadStats(): ReadStats {
   return { files: [], bytes: 0, lines: 0, records: 0, cut: 0, skipped: {}, warnings: 0, messages: [] };
 }
 
+/**
+ * Adds what reading one part found to `total`; `continuesFile`: the part is the next byte range of the last file,
+ * whose statistics it joins (format and prefix as found at the file's start).
+ */
+export function addReadStats(total: ReadStats, part: ReadStats, continuesFile: boolean): void {
+  total.bytes += part.bytes;
+  total.lines += part.lines;
+  total.records += part.records;
+  total.cut += part.cut;
+  total.warnings += part.warnings;
+  addCounts(total.skipped, part.skipped);
+  for (const message of part.messages) if (total.messages.length < MAX_MESSAGES && !total.messages.includes(message)) total.messages.push(message);
+  for (const [i, file] of part.files.entries()) {
+    const last = total.files.at(-1);
+    if (i > 0 || !continuesFile || !last) {
+      total.files.push({ ...file, skipped: { ...file.skipped } });
+      continue;
+    }
+    last.bytes += file.bytes;
+    last.lines += file.lines;
+    last.records += file.records;
+    last.cut += file.cut;
+    last.warnings += file.warnings;
+    addCounts(last.skipped, file.skipped);
+  }
+}
+
+function addCounts(into: Partial<Record<SkipReason, number>>, from: Partial<Record<SkipReason, number>>): void {
+  for (const [reason, n] of Object.entries(from) as [SkipReason, number][]) into[reason] = (into[reason] ?? 0) + n;
+}
+
 /** The per-file view the parsers write to; it keeps the totals in step. */
 export class StatsRecorder {
   readonly file: FileStats;

@@ -9,6 +9,21 @@ const TOP_VACUUM = 20;
 const MAX_URGENT = 100;
 const MAX_GROUPS = 10_000;
 
+/** An EventSummarizer's gathered data (see `state`). */
+export interface SummarizerState {
+  first?: number;
+  last?: number;
+  count: number;
+  byClass: Map<string, number>;
+  bySeverity: Record<'critical' | 'warning' | 'info', number>;
+  hours: Map<number, Map<string, number>>;
+  deadlocks: Map<string, LogSummary['deadlocks'][number]>;
+  lockWaits: LogSummary['lock_waits'];
+  vacuums: Map<string, LogSummary['vacuum_left_behind'][number]>;
+  wraparound: Map<string, LogSummary['wraparound'][number]>;
+  urgent: LogEvent[];
+}
+
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 /** Everything the summary needs, gathered event by event in bounded memory (groups are capped). */
@@ -16,14 +31,67 @@ export class EventSummarizer {
   private first?: number;
   private last?: number;
   private count = 0;
-  private readonly byClass = new Map<string, number>();
-  private readonly bySeverity = { critical: 0, warning: 0, info: 0 };
-  private readonly hours = new Map<number, Map<string, number>>();
-  private readonly deadlocks = new Map<string, LogSummary['deadlocks'][number]>();
+  private byClass = new Map<string, number>();
+  private bySeverity = { critical: 0, warning: 0, info: 0 };
+  private hours = new Map<number, Map<string, number>>();
+  private deadlocks = new Map<string, LogSummary['deadlocks'][number]>();
   private lockWaits: LogSummary['lock_waits'] = [];
-  private readonly vacuums = new Map<string, LogSummary['vacuum_left_behind'][number]>();
-  private readonly wraparound = new Map<string, LogSummary['wraparound'][number]>();
-  private readonly urgent: LogEvent[] = [];
+  private vacuums = new Map<string, LogSummary['vacuum_left_behind'][number]>();
+  private wraparound = new Map<string, LogSummary['wraparound'][number]>();
+  private urgent: LogEvent[] = [];
+
+  /** What was gathered, as data a worker thread can send (structured clone keeps the Maps). */
+  state(): SummarizerState {
+    const { first, last, count, byClass, bySeverity, hours, deadlocks, lockWaits, vacuums, wraparound, urgent } = this;
+    return { first, last, count, byClass, bySeverity, hours, deadlocks, lockWaits, vacuums, wraparound, urgent };
+  }
+
+  /** Adds what was gathered from the part of the log that comes next (`state` of another summarizer). */
+  merge(next: SummarizerState): void {
+    this.count += next.count;
+    if (next.first !== undefined) this.first = Math.min(this.first ?? next.first, next.first);
+    if (next.last !== undefined) this.last = Math.max(this.last ?? next.last, next.last);
+    for (const [cls, n] of next.byClass) this.byClass.set(cls, (this.byClass.get(cls) ?? 0) + n);
+    for (const severity of ['critical', 'warning', 'info'] as const) this.bySeverity[severity] += next.bySeverity[severity];
+    for (const [hour, counts] of next.hours) {
+      const mine = this.hours.get(hour) ?? new Map<string, number>();
+      for (const [cls, n] of counts) mine.set(cls, (mine.get(cls) ?? 0) + n);
+      this.hours.set(hour, mine);
+    }
+    for (const [key, group] of next.deadlocks) {
+      const mine = this.deadlocks.get(key);
+      if (!mine) {
+        if (this.deadlocks.size < MAX_GROUPS) this.deadlocks.set(key, group);
+        continue;
+      }
+      mine.count += group.count;
+      mine.last_time = group.last_time ?? mine.last_time;
+    }
+    this.lockWaits = [...this.lockWaits, ...next.lockWaits].sort((a, b) => b.after_ms - a.after_ms).slice(0, TOP_LOCK_WAITS);
+    for (const [key, entry] of next.vacuums) {
+      const mine = this.vacuums.get(key);
+      if (!mine) {
+        if (this.vacuums.size < MAX_GROUPS) this.vacuums.set(key, entry);
+        continue;
+      }
+      mine.runs += entry.runs;
+      mine.not_removable_max = Math.max(mine.not_removable_max, entry.not_removable_max);
+      mine.not_removable_total += entry.not_removable_total;
+      if (entry.cutoff_age_max !== undefined) mine.cutoff_age_max = Math.max(mine.cutoff_age_max ?? 0, entry.cutoff_age_max);
+      mine.last_time = entry.last_time ?? mine.last_time;
+    }
+    for (const [database, entry] of next.wraparound) {
+      const mine = this.wraparound.get(database);
+      if (!mine) {
+        if (this.wraparound.size < MAX_GROUPS) this.wraparound.set(database, entry);
+        continue;
+      }
+      mine.warnings += entry.warnings;
+      mine.remaining_last = entry.remaining_last;
+      mine.last_time = entry.last_time ?? mine.last_time;
+    }
+    this.urgent.push(...next.urgent.slice(0, MAX_URGENT - this.urgent.length));
+  }
 
   add(event: LogEvent): void {
     this.count++;

@@ -21,7 +21,6 @@ export interface Envelope {
 // comes before it; pid and time are then looked for in that text.
 const LOOSE = new RegExp(`^(.{0,512}?)(?<![A-Za-z])(${SEVERITY_PATTERN}):[ \\t]*(?:(?=[A-Z]*\\d)([0-9A-Z]{5}): )?`);
 const LOOSE_PID = /\[(\d+)\]|\b(?:pid[=: ]|process )(\d+)/;
-const HOST_PORT = /^(.*)\((\d+)\)$/;
 const LOOSE_TIME = /\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?(?: ?(?:[A-Za-z]{1,6}|[+-]\d\d(?::?\d\d)?))?/;
 
 /**
@@ -117,8 +116,7 @@ export class PayloadReader {
     if (g.application) setName(rec, 'application', m[g.application]);
     if (g.client) {
       // %r prints "host(port)"; csvlog and jsonlog say "host:port": one form for every format.
-      const client = m[g.client];
-      setName(rec, 'client', client && client.endsWith(')') ? client.replace(HOST_PORT, '$1:$2') : client);
+      setName(rec, 'client', hostPort(m[g.client]));
     }
     if (g.backendType) setName(rec, 'backendType', m[g.backendType]);
     if (g.sqlstate) setName(rec, 'sqlstate', m[g.sqlstate]);
@@ -127,6 +125,18 @@ export class PayloadReader {
     if (g.xid) setId(rec, 'xid', m[g.xid]);
     if (g.queryId) setId(rec, 'queryId', m[g.queryId]);
   }
+}
+
+/** %r's "host(port)" as "host:port"; a string scan, not a regex: it runs for every record of such a prefix. */
+function hostPort(client: string | undefined): string | undefined {
+  if (!client || client.charCodeAt(client.length - 1) !== 41) return client;
+  const open = client.lastIndexOf('(');
+  if (open < 0 || open === client.length - 2) return client;
+  for (let i = open + 1; i < client.length - 1; i++) {
+    const c = client.charCodeAt(i);
+    if (c < 48 || c > 57) return client;
+  }
+  return `${client.slice(0, open)}:${client.slice(open + 1, -1)}`;
 }
 
 type NameField = 'user' | 'database' | 'application' | 'client' | 'backendType' | 'sqlstate' | 'virtualXid';

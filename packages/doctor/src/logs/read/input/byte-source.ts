@@ -11,12 +11,19 @@ export interface ByteSource {
   close(): Promise<void>;
 }
 
-/** A plain file: positional reads straight into the buffer, no copy. */
+/** A plain file, or the byte range [position, end) of one: reads straight into the buffer, no copy. */
 export class FileSource implements ByteSource {
-  constructor(private readonly handle: FileHandle) {}
+  constructor(
+    private readonly handle: FileHandle,
+    private position = 0,
+    private readonly end = Number.POSITIVE_INFINITY,
+  ) {}
 
   async read(into: Buffer, offset: number, length: number): Promise<number> {
-    const { bytesRead } = await this.handle.read(into, offset, length, null);
+    const wanted = Math.min(length, this.end - this.position);
+    if (wanted <= 0) return 0;
+    const { bytesRead } = await this.handle.read(into, offset, wanted, this.position);
+    this.position += bytesRead;
     return bytesRead;
   }
 
