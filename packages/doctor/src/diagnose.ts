@@ -4,6 +4,7 @@ import { collect } from './collect/collect.js';
 import type { Skip, Snapshot, XidRate } from './collect/snapshot.js';
 import type { CheckDefinition } from './engine/define-check.js';
 import { runChecks } from './engine/run-checks.js';
+import { longRunRate, rateBasis } from './mvcc/xid-rate-evidence.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './engine/thresholds.js';
 import type { ConnOptions } from './connect/conn-options.js';
 import { DEFAULT_LIMITS, type SessionLimits } from './connect/safe-session.js';
@@ -63,6 +64,7 @@ export async function examine(conn: ConnOptions, options: ExamineOptions = {}): 
     },
     databases_examined: Object.keys(snapshot.tables).sort(),
     xid_rate: snapshot.xidRate ?? null,
+    xid_rate_basis: rateBasis(snapshot.xidRate, longRunRate(snapshot)),
     duration_ms: Date.now() - started,
     findings,
     skipped,

@@ -1,6 +1,7 @@
 import { defineCheck } from '../engine/define-check.js';
 import type { FindingDraft } from '../engine/finding.js';
-import { describeHolder, horizonHolders, holdsDatabase } from '../mvcc/horizon-holders.js';
+import { capsRelation } from '../mvcc/horizon-caps.js';
+import { describeHolder, horizonHolders } from '../mvcc/horizon-holders.js';
 import { tablesKeptBy } from '../mvcc/kept-dead-tuples.js';
 import { formatCount } from '../report/format.js';
 import { qualified } from '../report/sql-text.js';
@@ -26,7 +27,7 @@ export default defineCheck({
         if (dead === 0 || dead < thresholds.deadTuples) continue; // a threshold of 0 still means "some"
         const live = Math.max(t.live_tuples ?? 0, 0);
         const ratio = dead / Math.max(dead + live, 1);
-        const keeper = holders.find((h) => holdsDatabase(h, database) && tablesKeptBy(h, snapshot).some((k) => k.table === t));
+        const keeper = holders.find((h) => capsRelation(h, database, t) && tablesKeptBy(h, snapshot).some((k) => k.table === t));
         const name = qualified(t.schema, t.name);
         findings.push({
           severity: ratio >= 0.5 || keeper ? 'warning' : 'info',

@@ -157,4 +157,31 @@ export const multixactMembers: Dataset = {
   },
 };
 
-export const CLUSTER_DATASETS: Dataset[] = [server, settings, databases, activity, prepared, slots, standbys, vacuumProgress, multixactMembers];
+/**
+ * Evidence of the XID rate over longer than a sample, both readable by any role and without an XID:
+ * - "checkpoint": the next XID the last checkpoint recorded, and when (on a primary): the exact count since;
+ * - "vacuum": a relation of this database vacuumed at least 10 s ago whose relfrozenxid is youngest for the
+ *   time since. A VACUUM cannot set relfrozenxid past the next XID of its time, so its age is at least the
+ *   XIDs consumed since: a ceiling on the rate.
+ * 2^32 * epoch + xid: pg_control_checkpoint() prints the full next XID as "epoch:xid".
+ */
+const xidClocksSql = (nextXid: string) => `SELECT 'checkpoint' AS source, NULL::text AS relation,
+    (${nextXid}::text::int8 - ((split_part(next_xid, ':', 1)::int8 << 32) + split_part(next_xid, ':', 2)::int8))::int8 AS xids,
+    extract(epoch FROM clock_timestamp() - checkpoint_time)::float8 AS seconds
+  FROM pg_control_checkpoint() WHERE NOT pg_is_in_recovery()
+  UNION ALL
+  (SELECT 'vacuum', c.oid::regclass::text, age(c.relfrozenxid)::int8, extract(epoch FROM clock_timestamp() - v.at)::float8
+    FROM pg_class c CROSS JOIN LATERAL (SELECT greatest(pg_stat_get_last_vacuum_time(c.oid), pg_stat_get_last_autovacuum_time(c.oid)) AS at) v
+    WHERE c.relkind IN ('r', 'm', 't') AND v.at < clock_timestamp() - interval '10 s'
+    ORDER BY age(c.relfrozenxid)::float8 / extract(epoch FROM clock_timestamp() - v.at), c.oid LIMIT 1)`;
+
+export const xidClocks: Dataset = {
+  name: 'xidClocks',
+  scope: 'cluster',
+  sql: {
+    120000: xidClocksSql('txid_snapshot_xmax(txid_current_snapshot())'),
+    130000: xidClocksSql('pg_snapshot_xmax(pg_current_snapshot())'),
+  },
+};
+
+export const CLUSTER_DATASETS: Dataset[] = [server, settings, databases, activity, prepared, slots, standbys, vacuumProgress, multixactMembers, xidClocks];

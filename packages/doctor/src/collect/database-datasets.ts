@@ -31,7 +31,7 @@ const TABLES_SQL = (extra: string) => `
     UNION (SELECT oid FROM ages ORDER BY mxid_age DESC, oid LIMIT 5)
     UNION SELECT oid FROM ages WHERE always OR xid_age > $1 OR mxid_age > $2
   )
-  SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind, c.relpersistence::text AS persistence,
+  SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind, c.relpersistence::text AS persistence, c.relisshared AS shared,
     greatest(age(c.relfrozenxid), coalesce(age(tc.relfrozenxid), 0))::int8 AS xid_age,
     coalesce(age(tc.relfrozenxid), 0)::int8 AS toast_xid_age,
     greatest(mxid_age(c.relminmxid), coalesce(mxid_age(tc.relminmxid), 0))::int8 AS mxid_age,

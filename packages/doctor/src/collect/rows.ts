@@ -132,11 +132,22 @@ export interface MultixactMembersRow {
   oldest_offset: number | null;
 }
 
+/** A longer-run XID count the server keeps evidence of (the xidClocks dataset). */
+export interface XidClockRow {
+  /** "checkpoint": exact since the last checkpoint; "vacuum": at most, since `relation` was last vacuumed. */
+  source: 'checkpoint' | 'vacuum';
+  relation: string | null;
+  xids: number;
+  seconds: number;
+}
+
 export interface TableRow {
   schema: string;
   name: string;
   kind: 'r' | 'm';
   persistence: 'p' | 'u' | 't';
+  /** A catalog the whole cluster shares (pg_database, pg_authid, …): listed, with its own relfrozenxid, in every database. */
+  shared: boolean;
   xid_age: number;
   toast_xid_age: number;
   mxid_age: number;

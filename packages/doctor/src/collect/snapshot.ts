@@ -10,6 +10,7 @@ import type {
   StandbyRow,
   TableRow,
   VacuumProgressRow,
+  XidClockRow,
 } from './rows.js';
 
 /** Something the doctor could not look at, and why — reported, never silently dropped. */
@@ -20,10 +21,12 @@ export interface Skip {
   reason: string;
 }
 
-/** XIDs assigned per second, measured from the snapshot xmax at two moments. */
+/** XIDs assigned per second, measured from the snapshot xmax at two moments (or fitted from serve's history). */
 export interface XidRate {
   xidsPerSecond: number;
   sampleSeconds: number;
+  /** "history": serve's fit over its stored observations; a sample by `check` when absent. */
+  source?: 'sample' | 'history';
 }
 
 /** Everything one diagnosis read from the server. A dataset that could not be read is absent. */
@@ -37,6 +40,8 @@ export interface Snapshot {
   standbys?: StandbyRow[];
   vacuumProgress?: VacuumProgressRow[];
   multixactMembers?: MultixactMembersRow[];
+  /** Evidence of the XID rate over minutes or hours: since the last checkpoint, since a relation's last vacuum. */
+  xidClocks?: XidClockRow[];
   /** Per database name. */
   tables: Record<string, TableRow[]>;
   locks: Record<string, LockRow[]>;

@@ -23,7 +23,7 @@ export async function observe(target: Target, settings: ObserveSettings): Promis
       thresholds: settings.thresholds,
       limits: settings.limits,
       apps: target.apps,
-      rateOf: () => settings.xidRate,
+      rateOf: () => settings.xidRate && { ...settings.xidRate, source: 'history' },
     });
     const samples = [...samplesOf(snapshot, report.findings, settings.thresholds), ...appSamples(registries)];
     samples.push({ metric: 'mvcc_observation_duration_seconds', labels: {}, value: (Date.now() - at) / 1000 });

@@ -1,5 +1,6 @@
 import type { ActivityRow, PreparedRow, SlotRow, StandbyRow } from '../collect/rows.js';
 import type { Snapshot } from '../collect/snapshot.js';
+import { releaseOf } from './holder-release.js';
 
 /** Something that keeps VACUUM from removing dead tuples or advancing relfrozenxid. */
 export interface HorizonHolder {
@@ -13,8 +14,10 @@ export interface HorizonHolder {
   /** How long it has held, when known. */
   seconds?: number;
   /**
-   * "cluster": every database (sessions hold their own database and shared catalogs, but a physical slot or
-   * standby holds all); "database": only `database`; "catalog": only system catalogs (a logical slot's catalog_xmin).
+   * Whose relations it caps: "cluster": every relation of every database (a physical slot's xmin, a standby);
+   * "database": every relation of `database`, and the shared catalogs of every other database (a session, a
+   * prepared transaction); "catalog": the system catalogs of every database (a logical slot's catalog_xmin).
+   * horizon-caps.ts turns this into what it caps of each database.
    */
   reach: 'cluster' | 'database' | 'catalog';
   database?: string;
@@ -50,10 +53,12 @@ export function horizonHolders(snapshot: Snapshot): HorizonHolder[] {
     holders.push({ kind: 'prepared-transaction', label: `gid '${p.gid}'`, xmin: p.xid, xids: p.xid_age, seconds: p.seconds, reach: 'database', database: p.database, prepared: p });
   }
   for (const s of snapshot.slots ?? []) {
-    if (s.xmin && s.xmin_age !== null) {
-      holders.push({ kind: 'replication-slot', label: `slot ${s.slot_name}`, xmin: s.xmin, xids: s.xmin_age, seconds: s.inactive_seconds ?? undefined, reach: 'cluster', slot: s });
-    } else if (s.catalog_xmin && s.catalog_xmin_age !== null) {
-      holders.push({ kind: 'replication-slot', label: `slot ${s.slot_name}`, xmin: s.catalog_xmin, xids: s.catalog_xmin_age, seconds: s.inactive_seconds ?? undefined, reach: 'catalog', database: s.database ?? undefined, slot: s });
+    const base = { kind: 'replication-slot' as const, label: `slot ${s.slot_name}`, seconds: s.inactive_seconds ?? undefined, slot: s };
+    if (s.xmin && s.xmin_age !== null) holders.push({ ...base, xmin: s.xmin, xids: s.xmin_age, reach: 'cluster' });
+    // A slot can hold both: a physical slot fed by a standby that has logical slots of its own. Its catalog_xmin
+    // matters only where it is older than its xmin, and then only for the catalogs.
+    if (s.catalog_xmin && s.catalog_xmin_age !== null && s.catalog_xmin_age > (s.xmin_age ?? -1)) {
+      holders.push({ ...base, xmin: s.catalog_xmin, xids: s.catalog_xmin_age, reach: 'catalog', database: s.database ?? undefined });
     }
   }
   for (const st of snapshot.standbys ?? []) {
@@ -63,13 +68,6 @@ export function horizonHolders(snapshot: Snapshot): HorizonHolder[] {
   }
   // Oldest first; on a tie the one that has held longer is the real cause (the others queued up after it).
   return holders.sort((a, b) => b.xids - a.xids || (b.seconds ?? 0) - (a.seconds ?? 0));
-}
-
-/** Whether a holder keeps dead tuples of user tables in `database` from removal. */
-export function holdsDatabase(holder: HorizonHolder, database: string): boolean {
-  if (holder.reach === 'cluster') return true;
-  if (holder.reach === 'catalog') return false;
-  return holder.database === database;
 }
 
 /** Table lock modes that conflict with (auto)VACUUM's SHARE UPDATE EXCLUSIVE. */
@@ -83,27 +81,9 @@ export function blocksVacuumIn(holder: HorizonHolder, database: string): boolean
   return holder.kind === 'prepared-transaction' && holder.database === database && holder.prepared!.locks.some((l) => l.locktype === 'relation' && BLOCKS_VACUUM.has(l.mode));
 }
 
-/** The SQL that releases a holder, safest first. */
+/** The SQL that releases a holder, safest first (the one text check and freeze plan show). */
 export function releaseSteps(holder: HorizonHolder): string[] {
-  switch (holder.kind) {
-    case 'session': {
-      const pid = holder.session!.pid;
-      const active = holder.session!.state === 'active';
-      return active
-        ? [`SELECT pg_cancel_backend(${pid});  -- cancel the statement first`, `SELECT pg_terminate_backend(${pid});  -- then end the session if it stays`]
-        : [`SELECT pg_terminate_backend(${pid});  -- ends the session; its transaction rolls back`];
-    }
-    case 'prepared-transaction': {
-      const p = holder.prepared!;
-      return [`-- in database "${p.database}", once the transaction manager confirms it is abandoned:\nROLLBACK PREPARED '${p.gid.replace(/'/g, "''")}';`];
-    }
-    case 'replication-slot': {
-      const s = holder.slot!;
-      return [`SELECT pg_drop_replication_slot('${s.slot_name.replace(/'/g, "''")}');  -- after confirming its consumer is gone`];
-    }
-    case 'standby':
-      return [`-- on standby "${holder.standby!.application_name}": end its long queries, or set hot_standby_feedback = off there`];
-  }
+  return releaseOf(holder).steps;
 }
 
 /** A holder as findings and plans name it. */

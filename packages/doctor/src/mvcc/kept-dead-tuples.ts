@@ -1,6 +1,7 @@
 import type { TableRow } from '../collect/rows.js';
 import type { Snapshot } from '../collect/snapshot.js';
-import { holdsDatabase, type HorizonHolder } from './horizon-holders.js';
+import { capsRelation } from './horizon-caps.js';
+import type { HorizonHolder } from './horizon-holders.js';
 
 export interface KeptTable {
   database: string;
@@ -16,8 +17,8 @@ export function tablesKeptBy(holder: HorizonHolder, snapshot: Snapshot): KeptTab
   const startedAt = snapshot.server.at - holder.seconds;
   const kept: KeptTable[] = [];
   for (const [database, tables] of Object.entries(snapshot.tables)) {
-    if (!holdsDatabase(holder, database)) continue;
     for (const table of tables) {
+      if (!capsRelation(holder, database, table)) continue;
       const vacuumed = Math.max(table.last_vacuum?.getTime() ?? 0, table.last_autovacuum?.getTime() ?? 0) / 1000;
       if ((table.dead_tuples ?? 0) > 0 && vacuumed >= startedAt) kept.push({ database, table });
     }

@@ -50,8 +50,31 @@ describe('timeLeft', () => {
     expect(timeLeft(HALF - 3_000_100, limits, { xidsPerSecond: 10, sampleSeconds: 1 })).toEqual([{ limit: 'stop', remaining: 100, eta: '10s' }]);
   });
 
-  it('a zero rate never arrives; the autovacuum limit counts until it is passed', () => {
-    expect(timeLeft(100, limits, { xidsPerSecond: 0, sampleSeconds: 1 })[0]).toEqual({ limit: 'autovacuum_freeze_max_age', remaining: 199_999_900, eta: 'never at the current rate (0/s)' });
+  it('a short sample that saw no XIDs is no evidence of "never"; the autovacuum limit counts until it is passed', () => {
+    expect(timeLeft(100, limits, { xidsPerSecond: 0, sampleSeconds: 1 })[0]).toEqual({ limit: 'autovacuum_freeze_max_age', remaining: 199_999_900, eta: 'unknown (none consumed during the 1.0 s sample)' });
+    // A fitted rate of zero over an hour of history is.
+    expect(timeLeft(100, limits, { xidsPerSecond: 0, sampleSeconds: 3600, source: 'history' })[0]!.eta).toBe('never at the rate of the last 1h (0/s)');
+  });
+
+  it('after a burst the sample says 0/s: the ETA comes from the longer run, and says so', () => {
+    const sample = { xidsPerSecond: 0, sampleSeconds: 1 };
+    const checkpoint = { xidsPerSecond: 1000, seconds: 250, source: 'checkpoint' as const, atMost: false };
+    expect(timeLeft(1_000_000_000, limits, sample, checkpoint)[0]).toEqual({ limit: 'failsafe', remaining: 600_000_000, eta: '6d 22h at the rate of the last 4m 10s' });
+    // A vacuumed relation's relfrozenxid age is a ceiling on the rate: the time left is a floor.
+    const vacuum = { xidsPerSecond: 1000, seconds: 7200, source: 'vacuum' as const, atMost: true, relation: 'public.t' };
+    expect(timeLeft(1_000_000_000, limits, sample, vacuum)[0]!.eta).toBe('at least 6d 22h at the rate of the last 2h');
+    // Without a sample too.
+    expect(timeLeft(1_000_000_000, limits, undefined, checkpoint)[0]!.eta).toBe('6d 22h at the rate of the last 4m 10s');
+    // Nothing consumed over the longer run either: that is evidence enough for "never".
+    expect(timeLeft(1_000_000_000, limits, sample, { ...checkpoint, xidsPerSecond: 0 })[0]!.eta).toBe('never at the rate of the last 4m 10s (0/s)');
+  });
+
+  it('a sample that saw XIDs is used, unless the longer run measured a faster rate', () => {
+    const sample = { xidsPerSecond: 100, sampleSeconds: 1 };
+    expect(timeLeft(1_000_000_000, limits, sample, { xidsPerSecond: 1000, seconds: 250, source: 'checkpoint', atMost: false })[0]!.eta).toBe('6d 22h at the rate of the last 4m 10s');
+    expect(timeLeft(1_000_000_000, limits, sample, { xidsPerSecond: 10, seconds: 250, source: 'checkpoint', atMost: false })[0]!.eta).toBe('69d 10h');
+    // A ceiling is not a measure: it never replaces a sample that saw XIDs.
+    expect(timeLeft(1_000_000_000, limits, sample, { xidsPerSecond: 1000, seconds: 7200, source: 'vacuum', atMost: true })[0]!.eta).toBe('69d 10h');
   });
 
   it('describes the rate, or that it was not measured', () => {

@@ -1,6 +1,7 @@
 import type { Severity } from '../engine/finding.js';
 import type { XidRate } from '../collect/snapshot.js';
 import { formatCount, formatDuration } from '../report/format.js';
+import { etaRate, type LongRunRate } from './xid-rate-evidence.js';
 
 /** Ages at which PostgreSQL acts, for XIDs or MultiXacts (varsup.c / multixact.c SetTransactionIdLimit). */
 export interface AgeLimits {
@@ -43,21 +44,28 @@ export function zoneOf(age: number, limits: AgeLimits): Zone {
   return 'ok';
 }
 
-/** Remaining IDs and time to each limit still ahead. */
-export function timeLeft(age: number, limits: AgeLimits, rate: XidRate | undefined): { limit: string; remaining: number; eta: string }[] {
+/**
+ * Remaining IDs and time to each limit still ahead. The ETA comes from the sample, or from the longer run
+ * when that is what saw IDs go by ("at the rate of the last 4m"); it says "never" only when a longer run
+ * saw none, and "unknown" when a short sample saw none and nothing else was there to ask.
+ */
+export function timeLeft(age: number, limits: AgeLimits, rate: XidRate | undefined, longRun?: LongRunRate): { limit: string; remaining: number; eta: string }[] {
   const ahead: [string, number | undefined][] = [
     ['autovacuum_freeze_max_age', limits.autovacuum],
     ['failsafe', limits.failsafe],
     ['warning', limits.warn],
     ['stop', limits.stop],
   ];
+  const chosen = etaRate(rate, longRun);
+  const eta = (remaining: number): string => {
+    if (chosen && chosen.xidsPerSecond > 0) return `${chosen.atMost ? 'at least ' : ''}${formatDuration(remaining / chosen.xidsPerSecond)}${chosen.suffix}`;
+    const quiet = longRun?.seconds ?? (rate?.source === 'history' ? rate.sampleSeconds : undefined);
+    if (quiet !== undefined) return `never at the rate of the last ${formatDuration(quiet)} (0/s)`;
+    return rate ? `unknown (none consumed during the ${rate.sampleSeconds.toFixed(1)} s sample)` : 'unknown (no --sample)';
+  };
   return ahead
     .filter((entry): entry is [string, number] => entry[1] !== undefined && entry[1] > age)
-    .map(([limit, at]) => ({
-      limit,
-      remaining: at - age,
-      eta: !rate ? 'unknown (no --sample)' : rate.xidsPerSecond > 0 ? formatDuration((at - age) / rate.xidsPerSecond) : 'never at the current rate (0/s)',
-    }));
+    .map(([limit, at]) => ({ limit, remaining: at - age, eta: eta(at - age) }));
 }
 
 export function describeRate(rate: XidRate | undefined, unit = 'XIDs'): string {

@@ -13,6 +13,7 @@ const DATASET_SOURCES: Record<DatasetName, string> = {
   standbys: 'pg_stat_replication',
   vacuumProgress: 'pg_stat_progress_vacuum joined to pg_stat_activity',
   multixactMembers: 'pg_control_checkpoint() and the pg_multixact offsets (superuser only)',
+  xidClocks: 'pg_control_checkpoint() and the last vacuum of each relation (pg_class, table statistics)',
   tables: 'pg_class and the table statistics, in every database',
   locks: 'pg_locks, in every database',
 };

@@ -11,6 +11,8 @@ export interface Report {
   server: { version: string; version_num: number; in_recovery: boolean; role: string; superuser: boolean };
   databases_examined: string[];
   xid_rate: XidRate | null;
+  /** Where the rate the ETAs use comes from, and how sure it is: the sample, and the longer run the server kept. */
+  xid_rate_basis: string;
   duration_ms: number;
   findings: Finding[];
   skipped: Skip[];

@@ -1,12 +1,12 @@
 import type { HorizonHolder } from '../mvcc/horizon-holders.js';
 import { formatCount } from '../report/format.js';
-import { inDatabase, qualified } from '../report/sql-text.js';
-import { quoteLiteral } from '@mvcc-doctor/pg/quote';
+import { qualified } from '../report/sql-text.js';
 import { describeHolder } from '../mvcc/horizon-holders.js';
+import { releaseOf, rollbackPreparedSteps, type ReleaseAction } from '../mvcc/holder-release.js';
 import type { PlanInputs } from './plan-sql.js';
 
 /** What `--release-blockers` does about a blocker; "none": it is only named (a standby, an active slot, a lock without a snapshot). */
-export type ReleaseAction = 'terminate' | 'rollback-prepared' | 'drop-slot' | 'none';
+export type { ReleaseAction } from '../mvcc/holder-release.js';
 
 /** Something that keeps the freeze from reaching the target: it holds the horizon back, or locks a relation to freeze. */
 export interface Blocker {
@@ -64,7 +64,7 @@ export function blockersOf(holders: HorizonHolder[], inputs: PlanInputs): Blocke
           xids: prepared?.xid_age,
           why: [why],
           action: 'rollback-prepared',
-          steps: rollbackSteps(prepared?.database ?? database, lock.gid),
+          steps: rollbackPreparedSteps(prepared?.database ?? database, lock.gid),
           locks: [key],
           identity: { gid: lock.gid, xid: prepared?.xid },
         });
@@ -93,54 +93,24 @@ export function blockersOf(holders: HorizonHolder[], inputs: PlanInputs): Blocke
 }
 
 function fromHolder(h: HorizonHolder, why: string): Blocker {
-  const base = { description: describeHolder(h), database: h.database, xids: h.xids, why: [why] };
+  const { action, steps } = releaseOf(h);
+  const base = { description: describeHolder(h), database: h.database, xids: h.xids, why: [why], action, steps };
   switch (h.kind) {
     case 'session': {
       const s = h.session!;
-      return {
-        ...base,
-        id: `pid:${s.pid}`,
-        kind: 'session',
-        action: 'terminate',
-        steps: [`SELECT pg_terminate_backend(${s.pid});  -- ends the session; its transaction rolls back`],
-        identity: { pid: s.pid, backendXid: s.backend_xid, backendXmin: s.backend_xmin },
-      };
+      return { ...base, id: `pid:${s.pid}`, kind: 'session', identity: { pid: s.pid, backendXid: s.backend_xid, backendXmin: s.backend_xmin } };
     }
     case 'prepared-transaction': {
       const p = h.prepared!;
-      return { ...base, id: `gid:${p.gid}`, kind: 'prepared-transaction', action: 'rollback-prepared', steps: rollbackSteps(p.database, p.gid), identity: { gid: p.gid, xid: p.xid } };
+      return { ...base, id: `gid:${p.gid}`, kind: 'prepared-transaction', identity: { gid: p.gid, xid: p.xid } };
     }
     case 'replication-slot': {
       const slot = h.slot!;
-      const drop = `SELECT pg_drop_replication_slot(${quoteLiteral(slot.slot_name)});`;
-      return {
-        ...base,
-        id: `slot:${slot.slot_name}`,
-        kind: 'replication-slot',
-        action: slot.active ? 'none' : 'drop-slot',
-        steps: slot.active
-          ? [`-- in use by pid ${slot.active_pid}: stop that consumer (or let it catch up), then: ${drop}`]
-          : [`${drop}  -- its consumer must then be set up again`],
-        identity: { slot: slot.slot_name, slotDatabase: slot.database },
-      };
+      return { ...base, id: `slot:${slot.slot_name}`, kind: 'replication-slot', identity: { slot: slot.slot_name, slotDatabase: slot.database } };
     }
     case 'standby': {
       const st = h.standby!;
-      return {
-        ...base,
-        id: `standby:${st.application_name || st.pid}`,
-        kind: 'standby',
-        action: 'none',
-        steps: [
-          `-- on standby "${st.application_name}"${st.client_addr ? ` (${st.client_addr})` : ''}: its hot_standby_feedback holds the primary's horizon;` +
-            ' cancel its long queries there, or set hot_standby_feedback = off on it; this cannot be released from the primary',
-        ],
-        identity: {},
-      };
+      return { ...base, id: `standby:${st.application_name || st.pid}`, kind: 'standby', identity: {} };
     }
   }
-}
-
-function rollbackSteps(database: string, gid: string): string[] {
-  return [inDatabase(database, `ROLLBACK PREPARED ${quoteLiteral(gid)};  -- only once its transaction manager has given it up`)];
 }

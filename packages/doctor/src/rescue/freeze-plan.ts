@@ -1,5 +1,6 @@
 import { settingNumber, type SettingRow } from '../collect/rows.js';
 import type { Skip } from '../collect/snapshot.js';
+import { capsText } from '../mvcc/horizon-caps.js';
 import { describeHolder, horizonHolders, type HorizonHolder } from '../mvcc/horizon-holders.js';
 import { ageLimits, zoneOf, type AgeLimits, type Zone } from '../mvcc/wraparound-limits.js';
 import { blockersOf, type Blocker } from './blockers.js';
@@ -124,7 +125,7 @@ export function buildFreezePlan(inputs: PlanInputs, options: FreezePlanOptions, 
   const blockers = blockersOf(holders, inputs);
   const { lockedBy, blockedBy } = lockIndex(blockers, inputs.locks);
   const { candidates, cannotFreeze } = candidatesOf(inputs, limits, lockedBy, options.emergency);
-  const reach = reachableAges(candidates, cannotFreeze, blockedBy, holders[0], inputs);
+  const reach = reachableAges(candidates, cannotFreeze, blockedBy, holders, inputs);
   // Its database stays in the relation's zone (or over the target) whatever we freeze while the holders stay.
   const capped = (r: Candidate) => {
     const age = reach.get(r.database)?.age ?? 0;
@@ -165,11 +166,5 @@ export function serverLimits(versionNum: number, settings: SettingRow[] | undefi
 }
 
 function holderLine(h: HorizonHolder): HolderLine {
-  const reach =
-    h.reach === 'cluster'
-      ? 'every database'
-      : h.reach === 'catalog'
-        ? 'the system catalogs of every database'
-        : `database "${h.database}", and every other database through the shared catalogs`;
-  return { kind: h.kind, description: describeHolder(h), xmin: h.xmin, xids: h.xids, seconds: h.seconds, database: h.database, reach };
+  return { kind: h.kind, description: describeHolder(h), xmin: h.xmin, xids: h.xids, seconds: h.seconds, database: h.database, reach: capsText(h) };
 }

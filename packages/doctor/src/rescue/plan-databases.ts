@@ -1,5 +1,6 @@
 import { quoteIdent } from '@mvcc-doctor/pg/quote';
 import type { DatabaseRow } from '../collect/rows.js';
+import { oldestCapper, scopeText } from '../mvcc/horizon-caps.js';
 import { describeHolder, type HorizonHolder } from '../mvcc/horizon-holders.js';
 import { zoneOf, type AgeLimits } from '../mvcc/wraparound-limits.js';
 import type { DatabasePlan, FreezePlan, PlannedRelation } from './freeze-plan.js';
@@ -14,20 +15,21 @@ export interface Reach {
 
 /**
  * The age each database would have after the freeze while the horizon holders stay, and what holds it there:
- * a freeze cannot advance relfrozenxid past the oldest xmin (every holder reaches every database through the
- * shared catalogs), nor freeze what it cannot touch (temporary tables, relations a blocker locks, a database
+ * a freeze cannot advance relfrozenxid past the oldest xmin (every holder caps every database, through the
+ * catalogs at least: horizon-caps.ts), nor freeze what it cannot touch (temporary tables, relations a blocker locks, a database
  * it cannot read).
  */
 export function reachableAges(
   candidates: readonly Candidate[],
   cannotFreeze: FreezePlan['cannotFreeze'],
   blockedBy: ReadonlyMap<string, string>,
-  capping: HorizonHolder | undefined,
+  holders: readonly HorizonHolder[],
   inputs: PlanInputs,
 ): Map<string, Reach> {
   const reach = new Map<string, Reach>();
   for (const db of inputs.snapshot.databases ?? []) {
-    let held: Reach = { age: capping?.xids ?? 0, heldBy: capping ? describeHolder(capping) : undefined };
+    const capper = oldestCapper(holders, db.datname);
+    let held: Reach = { age: capper?.holder.xids ?? 0, heldBy: capper ? `${describeHolder(capper.holder)}, which caps ${scopeText(capper.scope)} here` : undefined };
     const holdAt = (age: number, by: string) => {
       if (age > held.age) held = { age, heldBy: by };
     };

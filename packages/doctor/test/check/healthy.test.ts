@@ -28,9 +28,10 @@ describe.each([18, 15, 14])('a healthy PostgreSQL %i cluster', (major) => {
       server: { version_num: expect.any(Number), in_recovery: false, role: 'postgres', superuser: true },
       databases_examined: ['postgres', 'template1'],
       xid_rate: { xidsPerSecond: expect.any(Number), sampleSeconds: expect.any(Number) },
+      xid_rate_basis: expect.stringMatching(/ s sample/),
     });
     expect(Math.floor(report.server.version_num / 10000)).toBe(major);
-    expect(CHECKS).toHaveLength(16);
+    expect(CHECKS).toHaveLength(17);
   });
 
   it('the terminal and Markdown reports say so', async () => {

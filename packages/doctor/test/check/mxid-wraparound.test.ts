@@ -23,7 +23,7 @@ function expectIncidentFinding(report: Report, fault: MxidWraparoundFault, sever
   expect(tables.slice(0, fault.tables.length).map((t) => t.table)).toEqual(fault.tables.map((t) => t.table));
   tables.slice(0, fault.tables.length).forEach((t, i) => expect(t.mxid_age).toBe(fault.tables[i]!.mxidAge));
   const steps = finding.remediation.join('\n');
-  const rollback = steps.indexOf(`-- in database "incident", once the transaction manager confirms it is abandoned:\nROLLBACK PREPARED '${fault.gid}';`);
+  const rollback = steps.indexOf(`\\connect "incident"\nROLLBACK PREPARED '${fault.gid}';  -- only once its transaction manager has given it up`);
   expect(rollback).toBeGreaterThanOrEqual(0);
   const freezes = fault.tables.map((t) => steps.indexOf(`VACUUM (FREEZE, TRUNCATE false, VERBOSE) "public"."${t.table.slice('public.'.length)}";`));
   expect(freezes.every((at) => at > rollback)).toBe(true);
@@ -123,7 +123,7 @@ describe('mxid-wraparound on row fixtures', () => {
     expect(finding).toMatchObject({ severity: 'warning', subject: { database: 'incident' } });
     expect(finding!.remediation.slice(0, 2)).toEqual([
       '-- first release what keeps VACUUM from these tables:',
-      `-- in database "incident", once the transaction manager confirms it is abandoned:\nROLLBACK PREPARED 'in-doubt';`,
+      `\\connect "incident"\nROLLBACK PREPARED 'in-doubt';  -- only once its transaction manager has given it up`,
     ]);
     const steps = finding!.remediation.join('\n');
     expect(steps.indexOf('"aged_01"')).toBeLessThan(steps.indexOf('"aged_02"'));

@@ -9,7 +9,7 @@ const FINDING_FIELDS = ['check', 'severity', 'subject', 'summary', 'evidence', '
 /** The documented shape of every finding (docs/check-json.md). */
 function expectSchema(report: Report): void {
   expect(Object.keys(report).sort()).toEqual(
-    ['tool', 'schema_version', 'version', 'generated_at', 'target', 'server', 'databases_examined', 'xid_rate', 'duration_ms', 'findings', 'skipped', 'summary', 'exit_code'].sort(),
+    ['tool', 'schema_version', 'version', 'generated_at', 'target', 'server', 'databases_examined', 'xid_rate', 'xid_rate_basis', 'duration_ms', 'findings', 'skipped', 'summary', 'exit_code'].sort(),
   );
   for (const f of report.findings) {
     expect(Object.keys(f).filter((k) => k !== 'origin').sort()).toEqual([...FINDING_FIELDS].sort());

@@ -18,7 +18,7 @@ testCheck(preparedTransaction, {
             subject: { database: 'shop', gid: 'pay-42' },
             summary: `Prepared transaction 'pay-42' (owner app, database "shop") has waited 2m for COMMIT/ROLLBACK PREPARED, holding XID 900 (100 XIDs back) and 1 lock(s).`,
             evidence: [{ gid: 'pay-42', database: 'shop', xid: '900' }, { lock: 'RowExclusiveLock', locktype: 'relation', relation: 'public.orders' }],
-            remediation: [expect.stringContaining(`whether 'pay-42' committed`), `-- in database "shop", once the transaction manager confirms it is abandoned:\nROLLBACK PREPARED 'pay-42';`],
+            remediation: [expect.stringContaining(`whether 'pay-42' committed`), `\\connect "shop"\nROLLBACK PREPARED 'pay-42';  -- only once its transaction manager has given it up`],
           },
         ],
       },
@@ -50,7 +50,7 @@ testCheck(preparedTransaction, {
               const qualified = held.relation!.includes('.') ? held.relation : `public.${held.relation}`;
               expect(locks).toContainEqual({ lock: held.mode, locktype: 'relation', relation: qualified });
             }
-            expect(finding!.remediation.join('\n')).toContain(`-- in database "shop", once the transaction manager confirms it is abandoned:\nROLLBACK PREPARED '${fault.gid}';`);
+            expect(finding!.remediation.join('\n')).toContain(`\\connect "shop"\nROLLBACK PREPARED '${fault.gid}';  -- only once its transaction manager has given it up`);
             // That it pins the horizon of "shop" is xmin-horizon's case (xmin-horizon.test.ts).
           } finally {
             await fault.release();

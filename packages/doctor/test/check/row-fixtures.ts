@@ -95,6 +95,7 @@ export function table(name: string, fields: Partial<TableRow> = {}): TableRow {
     name,
     kind: 'r',
     persistence: 'p',
+    shared: false,
     xid_age: 1000,
     toast_xid_age: 999,
     mxid_age: 0,

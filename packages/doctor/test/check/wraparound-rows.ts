@@ -9,7 +9,7 @@ export function database(datname: string, xidAge: number, mxidAge = 0): Database
 }
 
 export function table(name: string, xidAge: number, mxidAge = 0): TableRow {
-  return { schema: 'public', name, kind: 'r', persistence: 'p', xid_age: xidAge, toast_xid_age: xidAge - 1, mxid_age: mxidAge, pages: 10, toast_pages: 1, reltuples: 100, reloptions: null, toast_reloptions: null, live_tuples: 100, dead_tuples: 0, mod_since_analyze: 0, last_vacuum: null, last_autovacuum: null, vacuum_count: 0, autovacuum_count: 0, inserts_since_vacuum: 0, all_frozen_pages: 0, total_tables: 3 };
+  return { schema: 'public', name, kind: 'r', persistence: 'p', shared: false, xid_age: xidAge, toast_xid_age: xidAge - 1, mxid_age: mxidAge, pages: 10, toast_pages: 1, reltuples: 100, reloptions: null, toast_reloptions: null, live_tuples: 100, dead_tuples: 0, mod_since_analyze: 0, last_vacuum: null, last_autovacuum: null, vacuum_count: 0, autovacuum_count: 0, inserts_since_vacuum: 0, all_frozen_pages: 0, total_tables: 3 };
 }
 
 export function prepared(gid: string, xidAge: number, mode: string): PreparedRow {

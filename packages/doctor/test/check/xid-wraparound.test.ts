@@ -1,11 +1,15 @@
-import { Cluster, clustersInZones, waitFor, STOP_MARGIN, xidWraparound as xidWraparoundScenario, type XidWraparoundFault } from '@mvcc-doctor/lab';
+import { Cluster, clustersInZones, preparedTransaction, waitFor, STOP_MARGIN, xidWraparound as xidWraparoundScenario, type XidWraparoundFault } from '@mvcc-doctor/lab';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { resolveConnOptions } from '../../src/connect/conn-options.js';
+import { examine } from '../../src/diagnose.js';
+import { longRunRate } from '../../src/mvcc/xid-rate-evidence.js';
 import xidWraparound from '../../src/checks/xid-wraparound.js';
 import type { Finding } from '../../src/engine/finding.js';
 import { DEFAULT_THRESHOLDS } from '../../src/engine/thresholds.js';
 import type { Report } from '../../src/report/report.js';
 import { suite, testCheck } from './check-tester.js';
+import { burnXids, FREEZE_MAX_AGE, XIDS } from './horizon-alone.js';
 import { check, cli, findingsOf } from './run-check.js';
 import { database, HALF, prepared, snapshot, table } from './wraparound-rows.js';
 
@@ -23,6 +27,19 @@ async function antiWraparoundWorker(cluster: Cluster, database: string): Promise
     );
     return rows[0]?.pid;
   }, `an anti-wraparound autovacuum waiting in "${database}"`);
+}
+
+/** Until the server has run `seconds`: a longer-run rate must span more than the sample to say more than it. */
+async function upFor(cluster: Cluster, seconds: number): Promise<void> {
+  await waitFor(async () => {
+    const { rows } = await cluster.sql<{ up: number }>('SELECT extract(epoch FROM clock_timestamp() - pg_postmaster_start_time())::float8 AS up');
+    return rows[0]!.up >= seconds;
+  }, `the server to have run ${seconds} s`, 60_000);
+}
+
+/** The ETAs of a finding: none may say "never" or "unknown" after a burst. */
+function etasOf(finding: Finding): string[] {
+  return finding.evidence.filter((e) => 'to' in e).map((e) => String(e.eta));
 }
 
 function tablesOf(finding: Finding): Record<string, unknown>[] {
@@ -54,7 +71,7 @@ function expectIncidentFinding(report: Report, fault: XidWraparoundFault, severi
   });
   // First release the prepared transaction that locks the tables, then freeze oldest first, without truncation.
   const steps = finding.remediation.join('\n');
-  const rollback = steps.indexOf(`-- in database "incident", once the transaction manager confirms it is abandoned:\nROLLBACK PREPARED '${fault.gid}';`);
+  const rollback = steps.indexOf(`\\connect "incident"\nROLLBACK PREPARED '${fault.gid}';  -- only once its transaction manager has given it up`);
   expect(rollback).toBeGreaterThanOrEqual(0);
   const freezes = tables.map((t) => String(t.table).split('.')).map(([schema, name]) => steps.indexOf(`VACUUM (FREEZE, TRUNCATE false, VERBOSE) "${schema}"."${name}";`));
   expect(freezes.every((at) => at > rollback)).toBe(true);
@@ -104,7 +121,7 @@ testCheck(xidWraparound, {
       expect(etas.map((e) => e.to)).toEqual(['failsafe', 'warning', 'stop']);
       for (const e of etas) expect(e.eta).toMatch(/^\d+[smhd]/);
       expect(etas[2]!.xids_left).toBe(2 ** 31 - 1 - STOP_MARGIN - (finding.evidence[0]!.xid_age as number));
-      expect(finding.summary).toMatch(/past autovacuum_freeze_max_age, anti-wraparound autovacuum should be freezing it \(.+ to failsafe\)\.$/);
+      expect(finding.summary).toMatch(/past autovacuum_freeze_max_age, anti-wraparound autovacuum should be freezing it \(failsafe in .+\)\.$/);
 
       // The anti-wraparound autovacuum that waits on the prepared transaction's lock, flagged as such.
       const [vacuum] = findingsOf(report, 'vacuum-running').filter((f) => f.subject.pid === worker);
@@ -112,7 +129,7 @@ testCheck(xidWraparound, {
       expect(vacuum!.summary).toMatch(/^Autovacuum \(anti-wraparound\) of public\.aged_0\d in "incident" is 0% through \(waiting for lock\)/);
           return report;
         },
-        'zone 2 (warning limit): critical; the ETA is unknown without a sample': async ({ clusters, faults }) => {
+        'zone 2 (warning limit): critical; without a sample the ETA comes from the longer run, or is unknown': async ({ clusters, faults }) => {
       const cluster = clusters.get('warning')!;
       const fault = faults.get('warning')!;
       const report = await check(cluster);
@@ -121,11 +138,14 @@ testCheck(xidWraparound, {
       const finding = expectIncidentFinding(report, fault, 'critical');
       expect(finding.evidence[0]).toMatchObject({ zone: 'warn' });
       const stop = finding.evidence.find((e) => e.to === 'stop')!;
-      expect(stop.eta).toBe('unknown (no --sample)');
+      // The copy of the template has run for seconds: the XIDs since its last checkpoint are evidence once it spans 10 s.
+      const longer = finding.evidence[1]!.longer_run;
+      expect(stop.eta).toMatch(longer ? / at the rate of the last \d+/ : /^unknown \(no --sample\)$/);
+      expect(finding.evidence[1]!.rate_basis).toMatch(/^rate not sampled \(--sample\); /);
       // Autovacuum may spend a few XIDs (ANALYZE) since the scenario measured.
       expect(fault.xidsBeforeStop - (stop.xids_left as number)).toBeGreaterThanOrEqual(0);
       expect(fault.xidsBeforeStop - (stop.xids_left as number)).toBeLessThan(10_000);
-      expect(finding.summary).toMatch(/^Database "incident" is [\d,]+ XIDs old: inside the wraparound warning zone, [\d,]+ XIDs \(unknown \(no --sample\)\) before it stops accepting writes\.$/);
+      expect(finding.summary).toMatch(/^Database "incident" is [\d,]+ XIDs old: inside the wraparound warning zone, [\d,]+ XIDs \((unknown \(no --sample\)|.+ at the rate of the last .+)\) before it stops accepting writes\.$/);
           return report;
         },
         'zone 3 (stop): check works where no XID can be assigned — exit 2, a sample, no error': async ({ clusters, faults }) => {
@@ -151,6 +171,37 @@ testCheck(xidWraparound, {
       // Still refusing: the check itself took no XID.
       await expect(cluster.sql('SELECT txid_current()', [], 'incident')).rejects.toMatchObject({ code: '54000' });
           return report;
+        },
+      },
+    }),
+    suite({
+      name: `PostgreSQL 18 after a burst of ${XIDS} XIDs, autovacuum_freeze_max_age ${FREEZE_MAX_AGE}, a prepared transaction holding the age`,
+      start: () => Cluster.create({ major: 18, label: 'xideta', autovacuum: false, settings: { autovacuum_freeze_max_age: FREEZE_MAX_AGE } }),
+      healthy: { 'a fresh cluster, sampled: no wraparound finding': (cluster) => check(cluster, { sampleMs: 1000 }) },
+      faulty: {
+        'the 1 s sample sees no XIDs: the ETA comes from the XIDs since the last checkpoint, and says so': async (cluster) => {
+          const fault = await preparedTransaction(cluster);
+          try {
+            await burnXids(cluster, XIDS);
+            await upFor(cluster, 12);
+            const report = await check(cluster, { sampleMs: 1000 });
+            const finding = findingsOf(report, 'xid-wraparound').find((f) => f.subject.database === 'postgres')!;
+            expect(finding.evidence[1]).toMatchObject({
+              rate_basis: expect.stringMatching(/ s sample; over the last \d+s \(since the last checkpoint\) the rate was [\d,]+ XIDs\/s$/),
+              longer_run: { source: 'checkpoint', at_most: false },
+            });
+            const longer = finding.evidence[1]!.longer_run as { seconds: number; xids_per_second: number };
+            // Every XID of the burst is in the count since the checkpoint (the server's start, at the latest).
+            expect(longer.xids_per_second * longer.seconds).toBeGreaterThanOrEqual(XIDS * 0.95);
+            expect(report.xid_rate_basis).toBe(finding.evidence[1]!.rate_basis);
+            const etas = etasOf(finding);
+            expect(etas.length).toBeGreaterThan(0);
+            for (const eta of etas) expect(eta).toMatch(/^\d+[smhd].* at the rate of the last \d+s$/);
+            expect(finding.summary).toMatch(/\(failsafe in \d+[smhd].* at the rate of the last \d+s\)/);
+            return report;
+          } finally {
+            await fault.release();
+          }
         },
       },
     }),
@@ -196,3 +247,29 @@ describe('xid-wraparound on row fixtures', () => {
   });
 });
 
+describe('the longer-run XID rate on a real server', () => {
+  it('right after a CHECKPOINT, a relation vacuumed before the last XIDs gives a ceiling on the rate, and says which', async () => {
+    // autovacuum off and the default autovacuum_freeze_max_age: nothing but our VACUUM touches relfrozenxid.
+    const cluster = await Cluster.create({ major: 18, label: 'xidceiling', autovacuum: false });
+    try {
+      await cluster.sql('CREATE TABLE ledger (id int)');
+      await burnXids(cluster, 20_000);
+      await cluster.sql('VACUUM ledger');
+      await burnXids(cluster, 20_000);
+      await waitFor(async () => {
+        const { rows } = await cluster.sql<{ ok: boolean }>(`SELECT last_vacuum < clock_timestamp() - interval '11 s' AS ok FROM pg_stat_user_tables WHERE relname = 'ledger'`);
+        return rows[0]?.ok;
+      }, 'the VACUUM of ledger to be 11 s old', 60_000);
+      await cluster.sql('CHECKPOINT');
+      const { snapshot, report } = await examine(resolveConnOptions({ conninfo: cluster.connectionString() }), { sampleMs: 1000 });
+      const longRun = longRunRate(snapshot)!;
+      expect(longRun).toMatchObject({ source: 'vacuum', atMost: true, relation: 'public.ledger' });
+      // A ceiling: at least the 20,000 XIDs consumed since that VACUUM, whatever the window.
+      expect(longRun.xidsPerSecond * longRun.seconds).toBeGreaterThanOrEqual(20_000);
+      expect(longRun.xidsPerSecond * longRun.seconds).toBeLessThan(21_000);
+      expect(report.xid_rate_basis).toMatch(/ s sample; over the last \d+s \(since public\.ledger was last vacuumed\) the rate was at most [\d,]+ XIDs\/s$/);
+    } finally {
+      await cluster.destroy();
+    }
+  });
+});

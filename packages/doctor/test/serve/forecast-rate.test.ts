@@ -68,7 +68,8 @@ describe('forecasts from observe() of a fresh cluster', () => {
 
     // The fit is an XidRate the checks accept: observe() judges by it, and the report says so.
     const judged = await observe(targetOf(cluster), { thresholds: DEFAULT_THRESHOLDS, limits: DEFAULT_LIMITS, xidRate: forecast.fit!.xidRate });
-    expect(judged.ok && judged.report.xid_rate).toEqual({ xidsPerSecond: forecast.fit!.xidsPerSecond, sampleSeconds: forecast.fit!.spanSeconds });
+    expect(judged.ok && judged.report.xid_rate).toEqual({ xidsPerSecond: forecast.fit!.xidsPerSecond, sampleSeconds: forecast.fit!.spanSeconds, source: 'history' });
+    expect(judged.ok && judged.report.xid_rate_basis).toMatch(/^[\d,]+ XIDs\/s fitted over the last \d+s of history/);
   });
 
   it('the daemon fits the same rate from its own history: /metrics and /api/clusters carry the ETA, and the checks judge by it', async () => {
