@@ -15,7 +15,6 @@ interface RelationRow {
   oid: number;
   schema: string;
   relation: string;
-  blocks: number;
   owner: string | null;
 }
 
@@ -23,7 +22,6 @@ function relationsSql(): string {
   const scope = storageScope('c', '$1');
   return `
 SELECT c.oid, n.nspname::text AS schema, c.relname::text AS relation,
-       pg_relation_size(c.oid) / current_setting('block_size')::int AS blocks,
        CASE WHEN owner.oid IS NULL THEN NULL ELSE format('%I.%I', own.nspname, owner.relname) END AS owner
   FROM pg_class c
   ${scope.joins}
@@ -61,12 +59,18 @@ export const heapCorruption: Verification = {
 
 async function checkOne(ctx: VerifyContext, outcome: VerifyOutcome, amcheck: string, rel: RelationRow): Promise<void> {
   const subject = { database: ctx.database, schema: rel.schema, table: rel.relation };
+  // Sized one relation at a time: pg_relation_size takes a lock, and a table someone holds must cost only itself.
+  const size = await probe(ctx, outcome, 'heap-corruption', subject, () =>
+    ctx.session.query<{ blocks: number }>(`SELECT pg_relation_size($1::oid) / current_setting('block_size')::int AS blocks`, [rel.oid]),
+  );
+  if (!size) return;
+  const blocks = size[0]!.blocks;
   const bad: { first: number; last: number; error: string }[] = [];
   const tuples: TupleProblem[] = [];
   let tupleCount = 0;
   let start = 0;
-  while (start < rel.blocks) {
-    const end = Math.min(start + ctx.scope.heapChunkBlocks, rel.blocks) - 1;
+  while (start < blocks) {
+    const end = Math.min(start + ctx.scope.heapChunkBlocks, blocks) - 1;
     try {
       const rows = await ctx.session.query<TupleProblem>(
         `SELECT blkno, offnum, attnum, msg FROM ${amcheck}.verify_heapam($1::oid::regclass, false, false, 'none', $2::bigint, $3::bigint) LIMIT $4`,
@@ -78,7 +82,7 @@ async function checkOne(ctx: VerifyContext, outcome: VerifyOutcome, amcheck: str
     } catch (error) {
       if (!isCorruption(error)) {
         const failure = classifyFailure(error, ctx);
-        outcome[failure.kind].push({ verification: 'heap-corruption', subject, reason: start > 0 ? `${failure.reason} (checked blocks 0..${start - 1} of ${rel.blocks})` : failure.reason });
+        outcome[failure.kind].push({ verification: 'heap-corruption', subject, reason: start > 0 ? `${failure.reason} (checked blocks 0..${start - 1} of ${blocks})` : failure.reason });
         return;
       }
       const pg = pgErrorOf(error);

@@ -5,7 +5,7 @@ import { duplicateCountSql, duplicateSampleSql, HEAP_ONLY, keyNames } from './du
 import { fromTable } from './orphan-sql.js';
 import { probe } from './probe.js';
 import { inReadOnlyTransaction } from './read-only-transaction.js';
-import { readUniqueKeys, type UniqueKey } from './unique-keys.js';
+import { readUniqueKeys, withKeyTexts, type UniqueKey } from './unique-keys.js';
 import { emptyOutcome, type Verification, type VerifyContext, type VerifyOutcome } from './verification.js';
 
 const TID = /^\(\d+,\d+\)$/;
@@ -26,13 +26,15 @@ export const uniqueDuplicates: Verification = {
   },
 };
 
-async function checkOne(ctx: VerifyContext, outcome: VerifyOutcome, key: UniqueKey): Promise<void> {
-  const subject = { database: ctx.database, schema: key.schema, table: key.table, index: key.index, ...(key.constraint ? { constraint: key.constraint } : {}) };
+async function checkOne(ctx: VerifyContext, outcome: VerifyOutcome, listed: UniqueKey): Promise<void> {
+  const subject = { database: ctx.database, schema: listed.schema, table: listed.table, index: listed.index, ...(listed.constraint ? { constraint: listed.constraint } : {}) };
   type Row = Record<string, string> & { n: number; ctids: string[] };
-  const sample = await probe(ctx, outcome, 'unique-duplicates', subject, () =>
-    inReadOnlyTransaction(ctx.session, HEAP_ONLY, () => ctx.session.query<Row>(duplicateSampleSql(key), [ctx.scope.rows])),
-  );
-  if (sample === undefined) return;
+  const probed = await probe(ctx, outcome, 'unique-duplicates', subject, async () => {
+    const key = await withKeyTexts(ctx.session, listed);
+    return { key, sample: await inReadOnlyTransaction(ctx.session, HEAP_ONLY, () => ctx.session.query<Row>(duplicateSampleSql(key), [ctx.scope.rows])) };
+  });
+  if (probed === undefined) return;
+  const { key, sample } = probed;
   outcome.checked++;
   if (sample.length === 0) return;
   const counted =
