@@ -30,6 +30,7 @@ export const SHOP_NAMES = Object.freeze({
   emailKey: 'customers_email_key',
   customersSequence: 'customers_id_seq',
   ordersSequence: 'orders_id_seq',
+  paymentsSequence: 'payments_id_seq',
   ordersTrigger: 'orders_total_check',
 });
 
