@@ -49,9 +49,11 @@ export function renderVerifyText(report: VerifyReport, style: VerifyTextStyle): 
     paint('dim', `checked in ${(report.duration_ms / 1000).toFixed(1)}s: ${checked.length ? checked.join(', ') : 'nothing'}`),
     '',
   ];
+  // Only claim what was looked at: amcheck's verdict only when it ran.
+  const amcheckRan = report.verifications.some((v) => (v.id === 'index-corruption' || v.id === 'heap-corruption') && v.checked > 0);
   if (report.findings.length === 0) {
     lines.push(
-      paint('bold', report.unfinished.length === 0 ? 'Nothing is wrong: no orphans, duplicates, lagging sequences, unenforced keys, broken invariants or corrupt indexes found.' : 'Nothing wrong found so far, but not every verification finished (see below).'),
+      paint('bold', report.unfinished.length === 0 ? `Nothing is wrong: no orphan rows, duplicate keys, lagging sequences, unenforced keys or broken invariants${amcheckRan ? ', and amcheck found no corruption' : ''}.` : 'Nothing wrong found so far, but not every verification finished (see below).'),
       '',
     );
   }

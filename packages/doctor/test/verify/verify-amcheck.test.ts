@@ -49,6 +49,10 @@ describe.each(majors)('verify with amcheck installed, on a checksummed cluster (
     // The system catalogs' indexes and tables are checked too (over a hundred of each kind).
     expect(checked['index-corruption']).toBeGreaterThan(100);
     expect(checked['heap-corruption']).toBeGreaterThan(50);
+    const { code, stdout } = await cli(['verify', urlOf(cluster, 'whole')]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Nothing is wrong: .*, and amcheck found no corruption\.$/m);
+    expect(stdout).not.toMatch(/^skipped /m);
   });
 
   it('a role without EXECUTE on amcheck: skipped, naming the GRANT; the rest of verify runs', async () => {
