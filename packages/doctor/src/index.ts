@@ -1,4 +1,4 @@
-/** mvcc-doctor's public API: diagnose, the freeze rescue, the serve daemon and log analysis. The lab (throwaway clusters and fault scenarios) is the private workspace package @mvcc-doctor/lab. */
+/** mvcc-doctor's public API: diagnose, the freeze rescue, the serve daemon, log analysis and verify. The lab (throwaway clusters and fault scenarios) is the private workspace package @mvcc-doctor/lab. */
 export { VERSION } from './version.js';
 export { diagnose, type DiagnoseOptions } from './diagnose.js';
 export { resolveConnOptions, type ConnOptions, type ConnInputs } from './connect/conn-options.js';
@@ -20,3 +20,9 @@ export { followLogs, type FollowLogsOptions } from './logs/follow-logs.js';
 export type { LogEvent, LogEventClass } from './logs/log-event.js';
 export type { LogRecord, LogFormat } from './logs/log-record.js';
 export type { LogSummary } from './logs/report/log-summary.js';
+export { verify, type VerifyOptions } from './verify/verify.js';
+export { loadInvariants, type Invariant } from './verify/invariant-files.js';
+export { renderVerifyText } from './verify/render-text.js';
+export { renderVerifyMarkdown } from './verify/render-markdown.js';
+export type { VerifyReport, VerificationSummary } from './verify/verify-report.js';
+export type { VerificationId, VerifyFinding, VerifyGap, VerifySubject } from './verify/verification.js';

@@ -27,6 +27,14 @@ export { autovacuumDisabled, type AutovacuumDisabledFault, type AutovacuumDisabl
 export { checksumFailures, type ChecksumFailuresFault, type ChecksumFailuresOptions } from './scenarios/checksum-failures.js';
 export { deadlocks, type DeadlockSession, type DeadlocksFault, type DeadlocksOptions } from './scenarios/deadlocks.js';
 export { idleInTransaction, type IdleInTransactionFault, type IdleInTransactionOptions } from './scenarios/idle-in-transaction.js';
+export {
+  ALL_SHOP_DAMAGE,
+  inconsistentShop,
+  SHOP_NAMES,
+  type InconsistentShopFault,
+  type InconsistentShopOptions,
+  type ShopDamage,
+} from './scenarios/inconsistent-shop.js';
 export { lockBlocking, type LockBlockingFault, type LockBlockingOptions } from './scenarios/lock-blocking.js';
 export { longTransaction, type LongTransactionFault, type LongTransactionOptions } from './scenarios/long-transaction.js';
 export { mxidWraparound, type MxidAgedTable, type MxidWraparoundFault, type MxidWraparoundOptions, type MxidZone } from './scenarios/mxid-wraparound.js';
