@@ -35,6 +35,10 @@ export async function withSavepoint<T>(
     if (refused !== undefined) throw refused;
     const name = `mvcc_doctor_sp_${++lease.savepoints}`;
     await lease.run(tag(`SAVEPOINT ${name}`, tagging));
+    // The transaction may have ended while SAVEPOINT was in flight (its callback returned without awaiting this):
+    // nothing may be sent after its COMMIT or ROLLBACK.
+    const ended = refusalOf(parent, 'withTransaction() for a savepoint');
+    if (ended !== undefined) throw ended;
     const child = new TransactionClient(lease, tagging, parent.depth + 1);
     // Hooks registered by savepoints nested in this one are dropped if this one rolls back.
     const hooks = lease.afterCommit?.length ?? 0;
