@@ -155,8 +155,10 @@ async function run<T>(pool: PoolLike, fn: (tx: TransactionClient) => Promise<T> 
   const started = Date.now();
   let retry: Readonly<RetryOptions> | false | undefined;
   let sqlstates: string[] | undefined;
-  let committed: { value: T; hooks: (() => unknown)[] | undefined } | undefined;
-  for (let attempt = 1; committed === undefined; attempt++) {
+  let committed = false;
+  let result!: T;
+  let hooks: (() => unknown)[] | undefined;
+  for (let attempt = 1; !committed; attempt++) {
     try {
       const lease = newLease('transaction', pool, await acquire(pool, opening, store, settings), opening, store.context, transaction.app);
       const tx = new TransactionClient(lease, tags.tagging, 0);
@@ -191,7 +193,9 @@ async function run<T>(pool: PoolLike, fn: (tx: TransactionClient) => Promise<T> 
         throw new TransactionRolledBackError(opening.origin, lease.lastError);
       }
       transactionCounts.committed++;
-      committed = { value, hooks: lease.afterCommit };
+      committed = true;
+      result = value;
+      hooks = lease.afterCommit;
     } catch (error) {
       const elapsedMs = Date.now() - started;
       const code = sqlstateOf(error);
@@ -220,14 +224,14 @@ async function run<T>(pool: PoolLike, fn: (tx: TransactionClient) => Promise<T> 
     }
   }
   // Outside the attempts: nothing that happens after the commit can make the transaction run again.
-  if (options.afterCommit !== undefined || committed.hooks !== undefined) await afterCommit(options, committed.value, committed.hooks, opening);
-  return committed.value;
+  if (options.afterCommit !== undefined || hooks !== undefined) await afterCommit(options, result, hooks, opening);
+  return result;
 }
 
 /** The transaction's own hook, then its savepoints' in the order they were released; every one runs. */
-async function afterCommit<T>(options: TransactionOptions<T>, value: T, hooks: (() => unknown)[] | undefined, opening: Opening): Promise<void> {
+async function afterCommit<T>(options: TransactionOptions<T>, value: T, nested: (() => unknown)[] | undefined, opening: Opening): Promise<void> {
   const errors: unknown[] = [];
-  const all = options.afterCommit !== undefined ? [() => options.afterCommit!(value), ...(hooks ?? [])] : (hooks ?? []);
+  const all = options.afterCommit !== undefined ? [() => options.afterCommit!(value), ...(nested ?? [])] : (nested ?? []);
   for (const hook of all) {
     try {
       await hook();
