@@ -7,7 +7,10 @@
  * When in doubt it splits more, never less: an extra split can only make the caller look at more statements.
  */
 
-const SPACE = new Set([0x20, 0x09, 0x0a, 0x0d, 0x0c, 0x0b]);
+/** PostgreSQL's whitespace: space, tab, newline, carriage return, form feed (and vertical tab, harmlessly). */
+function space(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
 
 /** A character that can continue an identifier or keyword (PostgreSQL: letters, digits, _, $ and any non-ASCII). */
 function identChar(c: number): boolean {
@@ -24,12 +27,22 @@ export function skipSpace(text: string, i: number): number {
   const n = text.length;
   while (i < n) {
     const c = text.charCodeAt(i);
-    if (SPACE.has(c)) i++;
+    if (space(c)) i++;
     else if (c === 0x2d && text.charCodeAt(i + 1) === 0x2d) i = endOfLine(text, i);
     else if (c === 0x2f && text.charCodeAt(i + 1) === 0x2a) i = endOfBlockComment(text, i);
     else break;
   }
   return i;
+}
+
+/**
+ * Whether the keyword `word` (lower case) stands at `i`, whole (not the start of a longer identifier): compared in
+ * place, so the common statement costs no string.
+ */
+export function keywordAt(text: string, i: number, word: string): boolean {
+  for (let k = 0; k < word.length; k++) if ((text.charCodeAt(i + k) | 0x20) !== word.charCodeAt(k)) return false;
+  const next = text.charCodeAt(i + word.length);
+  return Number.isNaN(next) || !identChar(next);
 }
 
 /** The keyword or identifier at `i`, lower case ('' if there is none), and where it ends. */
@@ -52,7 +65,7 @@ export function statementStarts(text: string, backslashEscapes: boolean): number
   const body = new BodyTracker();
   while (i < n) {
     const c = text.charCodeAt(i);
-    if (SPACE.has(c)) i++;
+    if (space(c)) i++;
     else if (c === 0x3b && !body.inside) {
       body.reset();
       i = skipSpace(text, i + 1);

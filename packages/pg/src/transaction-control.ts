@@ -1,5 +1,5 @@
 import { TransactionControlError } from './errors.js';
-import { readWord, skipSpace, statementStarts } from './statement-lexer.js';
+import { keywordAt, readWord, skipSpace, statementStarts } from './statement-lexer.js';
 
 /**
  * The transaction-control statement a query would run, as the error to refuse it with; undefined when it has none.
@@ -33,35 +33,37 @@ function refusal(text: string, starts: number[]): TransactionControlError | unde
 
 /** The transaction-control keywords of the statement starting at `i` (upper case), or undefined. */
 function controlAt(text: string, i: number): string | undefined {
-  // Most statements (SELECT aside) start with a letter no transaction-control keyword starts with: no word is read.
-  const initial = text.charCodeAt(i) | 0x20;
-  if (!(initial === 0x61 || initial === 0x62 || initial === 0x63 || initial === 0x65 || initial === 0x70 || initial === 0x72 || initial === 0x73)) {
-    return undefined;
-  }
-  const first = readWord(text, i);
-  switch (first.word) {
-    case 'begin':
-    case 'end':
-    case 'abort':
-    case 'savepoint':
-    case 'release':
-      return first.word.toUpperCase();
-    case 'start':
-    case 'prepare':
-      // START TRANSACTION, PREPARE TRANSACTION 'gid'; PREPARE name AS … is a prepared statement.
-      return next(text, first.end).word === 'transaction' ? `${first.word.toUpperCase()} TRANSACTION` : undefined;
-    case 'commit':
-    case 'rollback': {
-      const second = next(text, first.end);
-      const keyword = first.word.toUpperCase();
-      if (second.word === 'prepared') return `${keyword} PREPARED`;
-      if (second.word === 'to') return `${keyword} TO SAVEPOINT`;
-      if (second.word === 'and' && next(text, second.end).word === 'chain') return `${keyword} AND CHAIN`;
-      return keyword;
-    }
+  // Compared in place by first letter: a statement that is not transaction control (SELECT, UPDATE, …) makes no string.
+  switch (text.charCodeAt(i) | 0x20) {
+    case 0x62: // b
+      return keywordAt(text, i, 'begin') ? 'BEGIN' : undefined;
+    case 0x65: // e
+      return keywordAt(text, i, 'end') ? 'END' : undefined;
+    case 0x61: // a
+      return keywordAt(text, i, 'abort') ? 'ABORT' : undefined;
+    case 0x73: // s
+      if (keywordAt(text, i, 'savepoint')) return 'SAVEPOINT';
+      return keywordAt(text, i, 'start') && next(text, i + 5).word === 'transaction' ? 'START TRANSACTION' : undefined;
+    case 0x72: // r
+      if (keywordAt(text, i, 'release')) return 'RELEASE';
+      return keywordAt(text, i, 'rollback') ? ending(text, i + 8, 'ROLLBACK') : undefined;
+    case 0x63: // c
+      return keywordAt(text, i, 'commit') ? ending(text, i + 6, 'COMMIT') : undefined;
+    case 0x70: // p
+      // PREPARE TRANSACTION 'gid'; PREPARE name AS … is a prepared statement.
+      return keywordAt(text, i, 'prepare') && next(text, i + 7).word === 'transaction' ? 'PREPARE TRANSACTION' : undefined;
     default:
       return undefined;
   }
+}
+
+/** COMMIT or ROLLBACK and what follows it: PREPARED, TO SAVEPOINT, AND CHAIN (all refused; named for the message). */
+function ending(text: string, end: number, keyword: string): string {
+  const second = next(text, end);
+  if (second.word === 'prepared') return `${keyword} PREPARED`;
+  if (second.word === 'to') return `${keyword} TO SAVEPOINT`;
+  if (second.word === 'and' && next(text, second.end).word === 'chain') return `${keyword} AND CHAIN`;
+  return keyword;
 }
 
 function next(text: string, i: number): { word: string; end: number } {
