@@ -22,6 +22,7 @@ import {
   formatSqlComment,
   formatTag,
   quoteLiteral,
+  resetConfiguration,
   withTransaction,
   type LibraryOptions,
   type TransactionOptions,
@@ -124,7 +125,11 @@ async function compare(label: string, settings: Record<string, string>, count: n
       for (const name of [...names].sort(() => Math.random() - 0.5)) {
         const variant = variants[name];
         if (!variant) continue;
-        if (variant.kind === 'library') configure(variant.settings);
+        // configure() merges: each variant starts from the defaults.
+        if (variant.kind === 'library') {
+          resetConfiguration();
+          configure(variant.settings);
+        }
         const before = roundTrips;
         const cpuBefore = process.cpuUsage();
         const start = performance.now();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, DEFAULT_RETRY, retryDecision, sqlstateOf } from './backoff.js';
-import { CommitOutcomeUnknownError } from './errors.js';
+import { CommitOutcomeUnknownError, ConnectionLostError } from './errors.js';
 
 const pgError = (code: string) => Object.assign(new Error(code), { code, severity: 'ERROR' });
 
@@ -32,9 +32,27 @@ describe('retry decision', () => {
     expect(retryDecision(pgError('40001'), 1, 0, false).retry).toBe(false);
   });
 
-  it('is bounded by attempts and by total time', () => {
-    expect(retryDecision(pgError('40001'), DEFAULT_RETRY.maxAttempts, 0, DEFAULT_RETRY).retry).toBe(false);
+  it('is bounded by total time by default, and by attempts when asked', () => {
+    expect(DEFAULT_RETRY.maxAttempts).toBe(Infinity);
+    expect(retryDecision(pgError('40001'), 1_000, 0, DEFAULT_RETRY, () => 0.5).retry).toBe(true);
     expect(retryDecision(pgError('40001'), 1, DEFAULT_RETRY.maxElapsedMs, DEFAULT_RETRY, () => 0.5).retry).toBe(false);
+    expect(retryDecision(pgError('40001'), 3, 0, { ...DEFAULT_RETRY, maxAttempts: 3 }).retry).toBe(false);
+    expect(retryDecision(pgError('40001'), 2, 0, { ...DEFAULT_RETRY, maxAttempts: 3 }).retry).toBe(true);
+  });
+
+  it('retryIf decides instead of the codes, with the attempt that failed, within the same bounds', () => {
+    const seen: [unknown, number][] = [];
+    const retryIf = (error: unknown, attempt: number) => {
+      seen.push([error, attempt]);
+      return (error as Error).message === 'flaky';
+    };
+    const retry = { ...DEFAULT_RETRY, retryIf };
+    const flaky = new Error('flaky');
+    expect(retryDecision(flaky, 2, 0, retry, () => 0.5)).toEqual({ retry: true, code: undefined, delayMs: 10 });
+    expect(seen).toEqual([[flaky, 2]]);
+    expect(retryDecision(pgError('40001'), 1, 0, retry).retry).toBe(false);
+    expect(retryDecision(flaky, 1, DEFAULT_RETRY.maxElapsedMs, retry, () => 0.5).retry).toBe(false);
+    expect(retryDecision(new CommitOutcomeUnknownError('x.ts:1', 1, flaky), 1, 0, { ...DEFAULT_RETRY, retryIf: () => true }).retry).toBe(false);
   });
 
   it('honours a configured set of SQLSTATEs', () => {
@@ -46,6 +64,11 @@ describe('retry decision', () => {
   it('never retries a COMMIT whose outcome is unknown, even if its cause carries a retryable code', () => {
     const unknown = new CommitOutcomeUnknownError('x.ts:1', 1, pgError('40001'));
     expect(retryDecision(unknown, 1, 0, DEFAULT_RETRY).retry).toBe(false);
+  });
+
+  it('a connection lost between statements carries the server code it was ended with', () => {
+    expect(sqlstateOf(new ConnectionLostError('x.ts:1', 7, pgError('57P01')))).toBe('57P01');
+    expect(sqlstateOf(new ConnectionLostError('x.ts:1', 7, new Error('Connection terminated unexpectedly')))).toBeUndefined();
   });
 
   it('finds the SQLSTATE through an app wrapper (cause)', () => {

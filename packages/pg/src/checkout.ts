@@ -5,8 +5,12 @@ import { events } from './events.js';
 import { Lease } from './lease.js';
 import { captureOpening, type Opening } from './origin.js';
 import { trackPool } from './pool-tracker.js';
+import { quoteLiteral } from './quote.js';
+import { isSingleClient, SingleClientPool } from './single-client.js';
 import { holdersOf, poolDeadlock } from './starvation.js';
+import { formatTag } from './tags.js';
 import type { PoolClientLike, PoolLike } from './types.js';
+import { invalidArgument } from './validate-options.js';
 
 /**
  * Check a client out. A caller that already holds a client of the same pool is marked as waiting while it waits; if
@@ -29,8 +33,13 @@ export function newLease(
   context: WorkContext,
   app: string,
 ): Lease {
-  if (typeof client?.release !== 'function') {
-    throw new TypeError('withTransaction() needs a pool (its connect() must give a client with release()), or a transaction client for a savepoint');
+  if (pool instanceof SingleClientPool) {
+    const lease = new Lease(kind, pool, client, opening, context, app, pool.giveBack);
+    pool.holder = lease;
+    return lease;
+  }
+  if (typeof client?.release !== 'function' || typeof client.query !== 'function') {
+    throw invalidArgument(kind === 'transaction' ? 'withTransaction()' : 'checkout()', 'pool', pool, 'is not a pool: its connect() gave something without query() and release()');
   }
   return new Lease(kind, pool, client, opening, context, app);
 }
@@ -61,16 +70,89 @@ async function connectWhileHolding(pool: PoolLike, held: readonly Lease[], openi
 export type TrackedClient<C extends PoolClientLike> = C & { release(destroy?: Error | boolean): void };
 
 /**
- * `pool.connect()` for work outside a transaction (name the client type to get it back: `checkout<pg.PoolClient>(pool)`) (LISTEN, COPY, session settings), tracked like a transaction:
- * it shows in the registry, the watchdog reports it when held too long, and its release happens once.
+ * `pool.connect()` for work outside a transaction (name the client type to get it back: `checkout<pg.PoolClient>(pool)`)
+ * (LISTEN, COPY, session settings), tracked like a transaction: it shows in the registry (its idle time counted from
+ * its last statement), the watchdog reports it when held too long, and its release happens once. Its session is
+ * named like a transaction (`SET application_name = '<app>@<file>:<line>'`, one round trip at checkout) so a leak shows
+ * in pg_stat_activity and in `mvcc-doctor check`; release puts the session's own name back (queued on the
+ * connection, no wait) before the pool can hand the client to anyone else.
  */
 export async function checkout<C extends PoolClientLike = PoolClientLike>(pool: PoolLike): Promise<TrackedClient<C>> {
+  if (isSingleClient(pool) || typeof (pool as PoolLike | null)?.connect !== 'function') {
+    throw invalidArgument('checkout()', 'pool', pool, 'must be a pool (a pg.Pool, or anything whose connect() gives clients with query() and release()); a single pg.Client is yours already');
+  }
   const settings = config();
   const opening = captureOpening(checkout, { frames: settings.stackFrames, root: settings.originRoot, ignoreFile: settings.ignoreFile });
   const store = currentStore();
   const lease = newLease('client', pool, await acquire(pool, opening, store, settings), opening, store.context, settings.app);
   const client = lease.client as TrackedClient<C>;
+  const tagged = settings.applicationName;
+  if (tagged) {
+    const name = formatTag({ app: settings.app, origin: opening.origin, route: store.context.route ?? store.context.job });
+    try {
+      await lease.run(`SET application_name = ${quoteLiteral(name)}`);
+    } catch (error) {
+      lease.release(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
+  }
+  const untrack = trackActivity(lease, client);
   // pg-pool sets client.release on every checkout, so replacing it here affects this checkout only.
-  client.release = (destroy?: Error | boolean) => lease.release(destroy ? (destroy instanceof Error ? destroy : new Error('destroyed by caller')) : undefined);
+  client.release = (destroy?: Error | boolean) => {
+    if (lease.isReleased) return;
+    untrack();
+    const broken = destroy || lease.connectionError !== undefined || lease.killedBecause !== undefined;
+    // Queued on this connection before anything the next borrower sends; its failure (a session the caller left in an
+    // aborted transaction) must not surface anywhere.
+    if (tagged && !broken) lease.run('RESET application_name').catch(() => {});
+    lease.release(destroy ? (destroy instanceof Error ? destroy : new Error('destroyed by caller')) : undefined);
+  };
   return client;
+}
+
+/**
+ * Count the checked-out client's own statements, so the registry's idle time is measured from the last one (not
+ * from the checkout). A Cursor or stream counts as activity when it is submitted. Returns the undo, for release.
+ */
+function trackActivity(lease: Lease, client: PoolClientLike): () => void {
+  const own = Object.prototype.hasOwnProperty.call(client, 'query');
+  const original = client.query;
+  client.query = function (this: unknown, ...args: unknown[]): unknown {
+    const first = args[0] as { submit?: unknown } | null | undefined;
+    if (typeof first?.submit === 'function') {
+      lease.idleSince = Date.now();
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    }
+    lease.inFlight++;
+    let ended = false;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      lease.statementEnded();
+    };
+    const last = args.length > 0 ? args[args.length - 1] : undefined;
+    const wrap = (callback: (...a: unknown[]) => unknown) =>
+      function (this: unknown, ...results: unknown[]): unknown {
+        end();
+        return callback.apply(this, results);
+      };
+    const inConfig = (first as { callback?: unknown } | null | undefined)?.callback;
+    if (typeof last === 'function') args[args.length - 1] = wrap(last as (...a: unknown[]) => unknown);
+    else if (typeof inConfig === 'function') args[0] = { ...(first as object), callback: wrap(inConfig as (...a: unknown[]) => unknown) };
+    let returned: unknown;
+    try {
+      returned = (original as (...a: unknown[]) => unknown).apply(this, args);
+    } catch (error) {
+      end();
+      throw error;
+    }
+    if (typeof last !== 'function' && typeof inConfig !== 'function' && typeof (returned as PromiseLike<unknown> | undefined)?.then === 'function') {
+      (returned as PromiseLike<unknown>).then(end, end);
+    }
+    return returned;
+  } as PoolClientLike['query'];
+  return () => {
+    if (own) client.query = original;
+    else delete (client as { query?: unknown }).query;
+  };
 }

@@ -1,5 +1,6 @@
-import { DEFAULT_RETRY, type RetryOptions } from './backoff.js';
+import { DEFAULT_RETRY, RETRY_SCHEMA, type RetryOptions } from './backoff.js';
 import { consoleLogger, type Logger, type RetryInfo } from './events.js';
+import { isBoolean, isFalseOr, isFunction, isInteger, isLogger, isNonEmptyString, isOneOf, validateOptions, type Schema } from './validate-options.js';
 
 /** Process-wide settings, resolved once by `configure()`; each transaction may override `app` and `retry`. */
 export interface LibraryOptions {
@@ -51,11 +52,41 @@ export interface Config {
   readonly starvation: 'throw' | 'report' | 'off';
 }
 
-let current: Config = resolve({});
+const SCHEMA: Schema = Object.freeze({
+  app: isNonEmptyString,
+  logger: isLogger,
+  retry: isFalseOr(RETRY_SCHEMA),
+  onRetry: isFunction,
+  comment: isOneOf(['prepend', 'append', false]),
+  applicationName: isBoolean,
+  originRoot: isNonEmptyString,
+  ignoreFile: isFunction,
+  stackFrames: isInteger(0, 200),
+  starvation: isOneOf(['throw', 'report', 'off']),
+});
 
-/** Set the process-wide defaults, replacing any earlier configure() (the one place defaults are filled in); returns them, frozen. */
+/** Everything given to configure() since the start (or the last reset), merged. */
+let given: LibraryOptions = {};
+let current: Config = resolve(given);
+
+/**
+ * Set process-wide defaults. Each call merges over the earlier ones (a library and its app can each configure what
+ * they own; `retry` fields merge too); an option given as undefined goes back to its default. Options are checked
+ * first: an unknown or bad one throws InvalidOptionError and changes nothing. Returns the settings, frozen.
+ */
 export function configure(options: LibraryOptions): Config {
-  current = resolve(options);
+  validateOptions('configure()', options, SCHEMA);
+  const retry = options.retry && given.retry ? { ...given.retry, ...options.retry } : 'retry' in options ? options.retry : given.retry;
+  const merged: LibraryOptions = { ...given, ...options, retry };
+  current = resolve(merged);
+  given = merged;
+  return current;
+}
+
+/** Forget every configure() call: back to the defaults (tests, or an app that reconfigures from scratch). */
+export function resetConfiguration(): Config {
+  given = {};
+  current = resolve(given);
   return current;
 }
 
@@ -67,12 +98,13 @@ export function config(): Config {
 export function mergeRetry(base: Readonly<RetryOptions> | false, override: Partial<RetryOptions> | false | undefined): Readonly<RetryOptions> | false {
   if (override === undefined) return base;
   if (override === false) return false;
-  return Object.freeze({ ...(base || DEFAULT_RETRY), ...override });
+  const merged: Record<string, unknown> = { ...(base || DEFAULT_RETRY) };
+  // A field given as undefined keeps the value below it.
+  for (const [key, value] of Object.entries(override)) if (value !== undefined) merged[key] = value;
+  return Object.freeze(merged as unknown as RetryOptions);
 }
 
 function resolve(options: LibraryOptions): Config {
-  const frames = options.stackFrames ?? 10;
-  if (!Number.isInteger(frames) || frames < 0) throw new TypeError('stackFrames must be a non-negative integer');
   return Object.freeze({
     app: options.app ?? 'app',
     configuredApp: options.app,
@@ -83,7 +115,7 @@ function resolve(options: LibraryOptions): Config {
     applicationName: options.applicationName ?? true,
     originRoot: options.originRoot ?? process.cwd(),
     ignoreFile: options.ignoreFile,
-    stackFrames: frames,
+    stackFrames: options.stackFrames ?? 10,
     starvation: options.starvation ?? 'throw',
   });
 }

@@ -3,6 +3,7 @@ import { config } from './config.js';
 import { events, type Logger } from './events.js';
 import type { Lease } from './lease.js';
 import { openLeases } from './registry.js';
+import { isArrayOf, isFunction, isLogger, isMs, validateOptions, type Schema } from './validate-options.js';
 
 type CrashEvent = 'uncaughtException' | 'unhandledRejection' | NodeJS.Signals;
 
@@ -22,12 +23,19 @@ export interface CrashHandlerOptions {
 }
 
 const DEFAULT_EVENTS: readonly CrashEvent[] = ['uncaughtException', 'unhandledRejection', 'SIGTERM'];
+const SCHEMA: Schema = Object.freeze({
+  on: isArrayOf((e) => e === 'uncaughtException' || e === 'unhandledRejection' || (typeof e === 'string' && /^SIG[A-Z0-9]+$/.test(e)), "'uncaughtException', 'unhandledRejection' or signal names"),
+  timeoutMs: isMs(0),
+  exit: isFunction,
+  logger: isLogger,
+});
 
 /**
  * On a crash, roll back and report every open transaction before the process ends. Opt-in; returns the function
  * that uninstalls the handlers.
  */
 export function installCrashHandlers(options: CrashHandlerOptions = {}): () => void {
+  validateOptions('installCrashHandlers()', options, SCHEMA);
   const timeoutMs = options.timeoutMs ?? 2_000;
   const exit = options.exit ?? defaultExit;
   let handling = false;

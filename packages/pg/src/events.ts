@@ -32,8 +32,8 @@ export interface LeaseInfo {
 export interface RetryInfo {
   /** The attempt that failed (1 for the first run). */
   attempt: number;
-  /** Its SQLSTATE, e.g. "40001". */
-  code: string;
+  /** Its SQLSTATE, e.g. "40001"; undefined when a `retryIf` retried an error that has none. */
+  code: string | undefined;
   error: unknown;
   delayMs: number;
   elapsedMs: number;

@@ -20,9 +20,19 @@ export function refusedByServer(error: unknown): boolean {
 
 /** Keep the original error; put the rollback's failure beside it, never in its place. */
 export function attachRollbackError(error: unknown, rollbackError: unknown): void {
+  attach(error, 'rollbackError', rollbackError);
+}
+
+/** On the error withTransaction finally rejects with: how many attempts ran, and the SQLSTATEs they failed with. */
+export function attachAttempts(error: unknown, attempts: number, sqlstates: readonly string[]): void {
+  attach(error, 'attempts', attempts);
+  attach(error, 'sqlstates', sqlstates);
+}
+
+function attach(error: unknown, key: string, value: unknown): void {
   if (typeof error !== 'object' || error === null || !Object.isExtensible(error)) return;
   try {
-    Object.defineProperty(error, 'rollbackError', { value: rollbackError, enumerable: true, configurable: true, writable: true });
+    Object.defineProperty(error, key, { value, enumerable: true, configurable: true, writable: true });
   } catch {
     // a hostile getter/proxy: the event and the log line still report it
   }

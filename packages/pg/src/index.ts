@@ -1,7 +1,7 @@
 export { withTransaction, type TransactionOptions } from './with-transaction.js';
 export { TransactionClient } from './transaction-client.js';
 export type { BeginOptions, IsolationLevel } from './begin-sql.js';
-export { configure, type Config, type LibraryOptions } from './config.js';
+export { configure, resetConfiguration, type Config, type LibraryOptions } from './config.js';
 export { withContext, currentContext, type WorkContext } from './context.js';
 export { backoffDelay, sqlstateOf, DEFAULT_RETRY, type RetryOptions } from './backoff.js';
 export { checkout, type TrackedClient } from './checkout.js';
@@ -23,9 +23,14 @@ export {
 } from './tags.js';
 export { quoteIdent, quoteLiteral } from './quote.js';
 export {
+  AfterCommitError,
+  ClientBusyError,
   CommitOutcomeUnknownError,
+  ConnectionLostError,
+  InvalidOptionError,
   MvccPgError,
   PoolStarvationError,
+  TransactionBusyError,
   TransactionControlError,
   TransactionEndedError,
   TransactionKilledError,
@@ -33,4 +38,4 @@ export {
   type MvccPgErrorCode,
   type PoolHolder,
 } from './errors.js';
-export type { ClientLike, PoolClientLike, PoolLike, QueryCallback, QueryConfigLike, QueryResultLike, Submittable } from './types.js';
+export type { ClientLike, PoolClientLike, PoolLike, QueryCallback, QueryConfigLike, QueryResultLike, SingleClientLike, Submittable } from './types.js';

@@ -30,6 +30,8 @@ export class Lease {
   reported = false;
   /** The last statement error, the cause when COMMIT answers ROLLBACK. */
   lastError: unknown;
+  /** afterCommit hooks of released savepoints, run after the transaction commits (dropped if it does not). */
+  afterCommit: (() => unknown)[] | undefined;
   private released = false;
   private closed = false;
   // Kept from checkout time: whoever replaces client.release later (checkout() does) must not be called back.
@@ -45,9 +47,11 @@ export class Lease {
     readonly opening: Opening,
     readonly context: WorkContext,
     readonly app: string,
+    /** How the client is given back, when not by its own release() (a single client the caller owns). */
+    giveBack?: PoolClientLike['release'],
   ) {
     this.backendPid = client.processID ?? undefined;
-    this.giveBack = client.release;
+    this.giveBack = giveBack ?? client.release;
     // A checked-out pg client whose connection dies emits "error"; with no listener that crashes the process.
     client.on?.('error', this.onError);
     register(this);
@@ -69,8 +73,7 @@ export class Lease {
       const done = (error: unknown, result?: QueryResultLike<unknown>): void => {
         if (settled) return;
         settled = true;
-        this.inFlight--;
-        if (this.inFlight === 0) this.idleSince = Date.now();
+        this.statementEnded();
         if (error) {
           this.lastError = error;
           reject(error);
@@ -83,6 +86,12 @@ export class Lease {
         done(error);
       }
     });
+  }
+
+  /** A statement sent outside run() (a checked-out client's own query()) ended: the session idles from now if none is left. */
+  statementEnded(): void {
+    this.inFlight--;
+    if (this.inFlight === 0) this.idleSince = Date.now();
   }
 
   /** Give the client back (or destroy it) — exactly once, whatever path got here. */

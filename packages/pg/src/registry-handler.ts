@@ -3,6 +3,7 @@ import { config } from './config.js';
 import type { LeaseInfo } from './events.js';
 import { openTransactions } from './registry.js';
 import { readTelemetry, type Telemetry } from './telemetry.js';
+import { isBoolean, validateOptions } from './validate-options.js';
 
 /** What the registry endpoint shows. */
 export interface RegistryHandlerOptions {
@@ -30,6 +31,7 @@ export interface RegistryBody {
  * database. Mount it on an internal port only.
  */
 export function registryHandler(options: RegistryHandlerOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
+  validateOptions('registryHandler()', options, { stacks: isBoolean });
   const stacks = options.stacks ?? true;
   return (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -1,25 +1,40 @@
-import { TransactionControlError, TransactionEndedError, TransactionKilledError } from './errors.js';
+import { ConnectionLostError, TransactionBusyError, TransactionEndedError, TransactionKilledError } from './errors.js';
 import type { Lease } from './lease.js';
+import { transactionControl } from './transaction-control.js';
 import type { QueryConfigLike, QueryResultLike, Submittable } from './types.js';
 
-// Statements that would end or restart the transaction behind the library's back (ROLLBACK TO SAVEPOINT is fine).
-const CONTROL = /^\s*(begin|start\s+transaction|commit|end|abort|rollback(?!\s+to\b)|prepare\s+transaction)\b/i;
+/** Library-side state of a transaction client's savepoints. */
+interface Savepoints {
+  /** The savepoint of this client now open (its child client): this client refuses use meanwhile. */
+  open: TransactionClient | undefined;
+  /** Settles when the last savepoint requested on this client is done: the next one waits for it (serialised). */
+  queue: Promise<void> | undefined;
+}
 
 let internals: {
   lease(client: TransactionClient): Lease;
   tagging(client: TransactionClient): Tagging;
   end(client: TransactionClient): void;
   is(value: unknown): value is TransactionClient;
+  savepoints(client: TransactionClient): Savepoints;
+  pending(client: TransactionClient): boolean;
+  refusal(client: TransactionClient, what: string): Error | undefined;
 };
 
 /** The lease under a transaction client. */
 export const leaseOf = (client: TransactionClient): Lease => internals.lease(client);
 /** The tagging a transaction client applies. */
 export const taggingOf = (client: TransactionClient): Tagging => internals.tagging(client);
-/** Refuse every further query on this client. */
+/** Refuse every further query on this client (and on its open savepoints). */
 export const endClient = (client: TransactionClient): void => internals.end(client);
 /** Whether `value` is a transaction client (then withTransaction makes a savepoint). */
 export const isTransactionClient = (value: unknown): value is TransactionClient => internals.is(value);
+/** The savepoint bookkeeping of a transaction client. */
+export const savepointsOf = (client: TransactionClient): Savepoints => internals.savepoints(client);
+/** Whether a savepoint of this client is open or waiting to open. */
+export const savepointPending = (client: TransactionClient): boolean => internals.pending(client);
+/** Why the client cannot be used now (ended, killed, connection lost, a savepoint open), or undefined. */
+export const refusalOf = (client: TransactionClient, what: string): Error | undefined => internals.refusal(client, what);
 
 /** How statements are tagged: the comment and where it goes. */
 export interface Tagging {
@@ -36,6 +51,7 @@ export class TransactionClient {
   #ended = false;
   readonly #lease: Lease;
   readonly #tagging: Tagging;
+  #savepoints: Savepoints | undefined;
 
   /** @internal */
   constructor(
@@ -58,30 +74,28 @@ export class TransactionClient {
     return this.#lease.opening.origin;
   }
 
-  /** True once the transaction or savepoint ended: every further query is refused. */
+  /** True once the transaction or savepoint ended (or its connection was lost): every further query is refused. */
   get ended(): boolean {
-    return this.#ended || this.#lease.isReleased || this.#lease.killedBecause !== undefined;
+    const lease = this.#lease;
+    return this.#ended || lease.isReleased || lease.killedBecause !== undefined || lease.connectionError !== undefined;
   }
 
   query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<QueryResultLike<R>>;
   query<R = Record<string, unknown>>(config: QueryConfigLike, values?: unknown[]): Promise<QueryResultLike<R>>;
   query<S extends Submittable>(submittable: S): S;
   query(query: string | QueryConfigLike | Submittable, values?: unknown[]): unknown {
-    if (this.ended) {
-      const error = this.refusal();
-      if (typeof (query as Submittable).submit === 'function') throw error;
-      return Promise.reject(error);
+    const submittable = typeof (query as Submittable | null)?.submit === 'function';
+    const refused = this.#refusal('query()') ?? transactionControl(textOf(query, submittable));
+    if (refused !== undefined) {
+      if (submittable) throw refused;
+      return Promise.reject(refused);
     }
-    if (typeof query === 'string') {
-      if (CONTROL.test(query)) return Promise.reject(new TransactionControlError(query.trim().slice(0, 40)));
-      return this.#lease.run(tag(query, this.#tagging), values);
-    }
-    if (typeof (query as Submittable).submit === 'function') {
+    if (typeof query === 'string') return this.#lease.run(tag(query, this.#tagging), values);
+    if (submittable) {
       // A Cursor or QueryStream: node-postgres drives it; it runs untagged.
       return (this.#lease.client.query as unknown as (q: Submittable) => Submittable)(query as Submittable);
     }
     const config = query as QueryConfigLike;
-    if (CONTROL.test(config.text)) return Promise.reject(new TransactionControlError(config.text.trim().slice(0, 40)));
     // A named prepared statement is parsed once per connection: its text must not change, so it goes untagged
     // (application_name still names the transaction). Always a copy: older node-postgres versions write the callback
     // into the config object they are given, which would break the caller's next promise-style use of it.
@@ -96,21 +110,43 @@ export class TransactionClient {
       tagging: (client) => client.#tagging,
       end: (client) => {
         client.#ended = true;
+        // A savepoint still open under it ends too: nothing it sends may reach the connection after COMMIT or ROLLBACK.
+        const open = client.#savepoints?.open;
+        if (open !== undefined) internals.end(open);
       },
       is: (value): value is TransactionClient => typeof value === 'object' && value !== null && #lease in value,
+      savepoints: (client) => (client.#savepoints ??= { open: undefined, queue: undefined }),
+      pending: (client) => client.#savepoints !== undefined && (client.#savepoints.open !== undefined || client.#savepoints.queue !== undefined),
+      refusal: (client, what) => client.#refusal(what),
     };
   }
 
-  private refusal(): Error {
+  /** Why this client cannot run anything now; undefined (the common case, four field reads) when it can. */
+  #refusal(what: string): Error | undefined {
     const lease = this.#lease;
-    return lease.killedBecause ? new TransactionKilledError(lease.opening.origin, lease.killedBecause) : new TransactionEndedError(lease.opening.origin);
+    if (!this.#ended && !lease.isReleased && lease.killedBecause === undefined && lease.connectionError === undefined && this.#savepoints?.open === undefined) {
+      return undefined;
+    }
+    const origin = lease.opening.origin;
+    if (lease.killedBecause !== undefined) return new TransactionKilledError(origin, lease.killedBecause);
+    if (this.#ended || lease.isReleased) return new TransactionEndedError(origin);
+    if (lease.connectionError !== undefined) return new ConnectionLostError(origin, lease.backendPid, lease.connectionError);
+    return new TransactionBusyError(origin, what);
   }
+}
+
+/** The SQL a query would send: its text, a config's text, or a Cursor's (a QueryStream holds one). */
+function textOf(query: string | QueryConfigLike | Submittable, submittable: boolean): string {
+  if (typeof query === 'string') return query;
+  const text = submittable ? ((query as { text?: unknown }).text ?? (query as { cursor?: { text?: unknown } }).cursor?.text) : (query as QueryConfigLike)?.text;
+  return typeof text === 'string' ? text : '';
 }
 
 /** Add the comment, unless the statement already carries one at that end (an ORM's own sqlcommenter). */
 export function tag(text: string, tagging: Tagging): string {
   const { comment, position } = tagging;
-  if (!position || comment === '') return text;
+  // Not text: node-postgres reports what is wrong with it.
+  if (!position || comment === '' || typeof text !== 'string') return text;
   if (position === 'prepend') return text.startsWith('/*') ? text : `${comment} ${text}`;
   // A newline, so a trailing "-- comment" cannot swallow ours.
   return text.trimEnd().endsWith('*/') ? text : `${text}\n${comment}`;

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { beginSql } from './begin-sql.js';
-import { configure } from './config.js';
+import { configure, resetConfiguration } from './config.js';
+
+/** Settings from the defaults, whatever earlier cases configured (configure() merges). */
+const fresh = (options: Parameters<typeof configure>[0] = {}) => {
+  resetConfiguration();
+  return configure(options);
+};
 import { formatSqlComment, formatTag } from './tags.js';
 import { tag } from './transaction-client.js';
 import { transactionTags } from './transaction-tags.js';
@@ -9,7 +15,7 @@ describe('transaction tags', () => {
   const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
   it('appends traceparent to the cached comment exactly as the full formatter would', () => {
-    const settings = configure({});
+    const settings = fresh({});
     for (let round = 0; round < 2; round++) {
       const context = { route: 'GET /x', job: 'j', traceparent };
       const { tagging, applicationName, begin } = transactionTags('app', 'src/a.ts:1', context, settings);
@@ -20,10 +26,10 @@ describe('transaction tags', () => {
   });
 
   it('honours the switches', () => {
-    const off = transactionTags('app', 'src/a.ts:1', {}, configure({ comment: false, applicationName: false }));
+    const off = transactionTags('app', 'src/a.ts:1', {}, fresh({ comment: false, applicationName: false }));
     expect(off).toEqual({ applicationName: undefined, tagging: { comment: '', position: false }, begin: 'BEGIN', commit: 'COMMIT' });
-    expect(transactionTags('app', 'src/a.ts:1', { job: 'nightly' }, configure({})).applicationName).toBe('app@src/a.ts:1#nightly');
-    const appended = transactionTags('app', 'src/a.ts:1', {}, configure({ comment: 'append', applicationName: false }));
+    expect(transactionTags('app', 'src/a.ts:1', { job: 'nightly' }, fresh({})).applicationName).toBe('app@src/a.ts:1#nightly');
+    const appended = transactionTags('app', 'src/a.ts:1', {}, fresh({ comment: 'append', applicationName: false }));
     expect(appended.begin).toBe(`BEGIN\n${appended.tagging.comment}`);
   });
 
@@ -36,7 +42,7 @@ describe('transaction tags', () => {
       { app: 'orders', origin: 'src/o.ts:9', context: { route: '', job: 'sweep' } },
       { app: 'billing', origin: 'src/o.ts:9', context: { route: 'POST /o' } },
     ];
-    for (const settings of [configure({}), configure({ comment: 'append' }), configure({ applicationName: false }), configure({})]) {
+    for (const settings of [fresh({}), fresh({ comment: 'append' }), fresh({ applicationName: false }), fresh({})]) {
       for (let round = 0; round < 2; round++) {
         for (const { app, origin, context } of cases) {
           const tags = transactionTags(app, origin, context, settings);
@@ -50,7 +56,7 @@ describe('transaction tags', () => {
   });
 
   it('never serves a cached BEGIN to a transaction with BEGIN options', () => {
-    const settings = configure({});
+    const settings = fresh({});
     transactionTags('app', 'src/b.ts:2', {}, settings);
     const serializable = transactionTags('app', 'src/b.ts:2', {}, settings, { isolationLevel: 'serializable', statementTimeout: 50 });
     expect(serializable.begin).toContain('BEGIN ISOLATION LEVEL SERIALIZABLE; SET LOCAL application_name');
@@ -59,7 +65,7 @@ describe('transaction tags', () => {
   });
 
   it('hands out cached tags that cannot be changed', () => {
-    const settings = configure({});
+    const settings = fresh({});
     transactionTags('app', 'src/c.ts:3', {}, settings);
     const cached = transactionTags('app', 'src/c.ts:3', {}, settings);
     expect(Object.isFrozen(cached) && Object.isFrozen(cached.tagging)).toBe(true);

@@ -45,6 +45,17 @@ export interface PoolClientLike extends ClientLike {
   end?(): unknown;
 }
 
+/**
+ * One connected client the caller owns, given where a pool is expected: a `pg.Client` (or a pool's client checked out
+ * by hand). Told apart from a pool by its `processID` property, which node-postgres clients have and pools do not.
+ */
+export interface SingleClientLike extends ClientLike {
+  processID?: number | null;
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+  removeListener?(event: 'error', listener: (error: Error) => void): unknown;
+  end?(): unknown;
+}
+
 /** A pool of clients: a `pg.Pool`, or anything with the same `connect()`. */
 export interface PoolLike {
   connect(): Promise<PoolClientLike>;

@@ -4,6 +4,9 @@ import type { Lease } from './lease.js';
 import { openLeases } from './registry.js';
 import { holdersOf, leasesOf, poolDeadlock, poolState } from './starvation.js';
 import type { PoolLike } from './types.js';
+import { isMs, validateOptions, type Schema } from './validate-options.js';
+
+const SCHEMA: Schema = Object.freeze({ warnAfterMs: isMs(0), killAfterMs: isMs(0), starvationAfterMs: isMs(0), intervalMs: isMs(1) });
 
 /** What the watchdog watches for. */
 export interface WatchdogOptions {
@@ -23,6 +26,7 @@ export interface WatchdogOptions {
 
 /** Start watching; returns the function that stops it. The timer does not keep the process alive. */
 export function startWatchdog(options: WatchdogOptions = {}): () => void {
+  validateOptions('startWatchdog()', options, SCHEMA);
   const warnAfterMs = options.warnAfterMs ?? 30_000;
   const killAfterMs = options.killAfterMs;
   const starvationAfterMs = options.starvationAfterMs ?? 5_000;

@@ -1,22 +1,43 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { hasBeginOptions, type BeginOptions } from './begin-sql.js';
-import { retryDecision, type RetryOptions } from './backoff.js';
+import type { BeginOptions } from './begin-sql.js';
+import { RETRY_SCHEMA, retryDecision, sqlstateOf, type RetryOptions } from './backoff.js';
 import { acquire, newLease } from './checkout.js';
 import { config, mergeRetry, type Config } from './config.js';
 import { currentStore, runHolding, type Store } from './context.js';
-import { CommitOutcomeUnknownError, TransactionKilledError, TransactionRolledBackError } from './errors.js';
+import {
+  AfterCommitError,
+  CommitOutcomeUnknownError,
+  ConnectionLostError,
+  InvalidOptionError,
+  TransactionBusyError,
+  TransactionKilledError,
+  TransactionRolledBackError,
+} from './errors.js';
 import { events, type RetryInfo } from './events.js';
-import { refusedByServer, rollbackAndRelease } from './failure.js';
+import { attachAttempts, refusedByServer, rollbackAndRelease } from './failure.js';
 import type { Lease } from './lease.js';
 import { captureOpening, namedOpening, type Opening } from './origin.js';
 import { withSavepoint } from './savepoint.js';
-import { endClient, isTransactionClient, TransactionClient } from './transaction-client.js';
+import { isSingleClient, singleClientPool } from './single-client.js';
+import { endClient, isTransactionClient, savepointPending, TransactionClient } from './transaction-client.js';
 import { transactionCounts } from './transaction-counts.js';
 import { transactionTags, type TransactionTags } from './transaction-tags.js';
-import type { PoolLike } from './types.js';
+import type { PoolLike, SingleClientLike } from './types.js';
+import {
+  describe,
+  invalidArgument,
+  isBoolean,
+  isFalseOr,
+  isFunction,
+  isMs,
+  isNonEmptyString,
+  isOneOf,
+  validateOptions,
+  type Schema,
+} from './validate-options.js';
 
 /** How one transaction runs (the BEGIN options, plus per-transaction overrides of `configure()`). */
-export interface TransactionOptions extends BeginOptions {
+export interface TransactionOptions<T = unknown> extends BeginOptions {
   /** Application name in this transaction's tags. */
   app?: string;
   /** Retry for this transaction: false turns it off; fields given override the configured ones. */
@@ -28,30 +49,58 @@ export interface TransactionOptions extends BeginOptions {
    * transaction) on hot paths; reports then have no opening stack. Default: the caller's file:line.
    */
   origin?: string;
+  /**
+   * Side effects that must happen once and only if the data is there (an e-mail, a message to a queue): called once
+   * with the callback's value after the attempt that committed, never for attempts that rolled back or were retried;
+   * withTransaction resolves after it. If it throws, withTransaction rejects with AfterCommitError (the commit
+   * stands). On a savepoint it runs after the outermost transaction commits, and not at all if the savepoint (or
+   * anything around it) rolls back.
+   */
+  afterCommit?(value: T): unknown;
 }
+
+const WHERE = 'withTransaction()';
+const LEVELS = ['read committed', 'repeatable read', 'serializable', 'read uncommitted'];
+
+/** Every option withTransaction takes, checked on each call (a few property reads; the options are usually one or two). */
+const SCHEMA: Schema = Object.freeze({
+  isolationLevel: isOneOf(LEVELS, true),
+  readOnly: isBoolean,
+  deferrable: isBoolean,
+  statementTimeout: isMs(0),
+  lockTimeout: isMs(0),
+  idleInTransactionSessionTimeout: isMs(0),
+  app: isNonEmptyString,
+  retry: isFalseOr(RETRY_SCHEMA),
+  onRetry: isFunction,
+  origin: isNonEmptyString,
+  afterCommit: isFunction,
+});
 
 const NO_OPTIONS: TransactionOptions = Object.freeze({});
 
 /**
  * Run `fn` in a transaction on a client of `pool`: BEGIN (with the tag, same round trip), COMMIT when `fn`
  * resolves, ROLLBACK and rethrow the original error when it throws; the whole transaction is run again on the
- * configured SQLSTATEs (40001, 40P01). Given a transaction client instead of a pool, `fn` runs in a savepoint.
- * `fn` may run more than once: keep side effects outside the database out of it.
+ * configured SQLSTATEs (40001, 40P01). Given a transaction client instead of a pool, `fn` runs in a savepoint. Given a
+ * connected pg.Client, the transaction runs on it (the caller owns it; one transaction at a time).
+ * `fn` may run more than once: keep side effects outside the database out of it (or in `afterCommit`).
  */
 export function withTransaction<T>(
-  pool: PoolLike | TransactionClient,
+  pool: PoolLike | TransactionClient | SingleClientLike,
   fn: (tx: TransactionClient) => Promise<T> | T,
-  options: TransactionOptions = NO_OPTIONS,
+  options: TransactionOptions<T> = NO_OPTIONS as TransactionOptions<T>,
 ): Promise<T> {
   // Not async itself, so the caller awaits the transaction's own promise (one promise and one microtask hop fewer);
   // the stack is still captured synchronously, in the caller's call. Every error still rejects, none throws.
   try {
+    if (typeof fn !== 'function') throw invalidArgument(WHERE, 'fn', fn, 'must be a function (tx) => …');
     if (isTransactionClient(pool)) {
-      if (hasBeginOptions(options)) {
-        throw new TypeError('a savepoint inherits its transaction\'s isolation, access mode and timeouts; pass them to the outermost withTransaction');
-      }
-      return withSavepoint(pool, fn);
+      checkSavepointOptions(options);
+      return withSavepoint(pool, fn, options.afterCommit?.bind(options));
     }
+    if (options !== NO_OPTIONS) validateOptions(WHERE, options, SCHEMA);
+    const target = poolOf(pool);
     const settings = config();
     const opening =
       options.origin !== undefined
@@ -60,9 +109,32 @@ export function withTransaction<T>(
     const store = currentStore();
     const app = options.app ?? settings.app;
     const tags = transactionTags(app, opening.origin, store.context, settings, options);
-    return run(pool, fn, options, { tags, opening, store, settings, app });
+    return run(target, fn, options, { tags, opening, store, settings, app });
   } catch (error) {
     return Promise.reject(error);
+  }
+}
+
+/** A pool, or a single connected client lent as a pool of one; anything else is refused here, before any work. */
+function poolOf(target: unknown): PoolLike {
+  if (isSingleClient(target)) return singleClientPool(target, WHERE);
+  if (typeof (target as PoolLike | null | undefined)?.connect === 'function') return target as PoolLike;
+  throw invalidArgument(WHERE, 'pool', target, 'must be a pg.Pool (or anything whose connect() gives clients), a connected pg.Client, or a transaction client (for a savepoint)');
+}
+
+/** A savepoint takes afterCommit only: the rest belongs to the transaction it is part of. */
+function checkSavepointOptions(options: TransactionOptions<never>): void {
+  if (options === NO_OPTIONS) return;
+  validateOptions(WHERE, options, SCHEMA);
+  for (const key in options) {
+    const value = (options as Record<string, unknown>)[key];
+    if (value === undefined || key === 'afterCommit') continue;
+    throw new InvalidOptionError(
+      WHERE,
+      key,
+      describe(value),
+      "is for the outermost withTransaction() only: a savepoint inherits its transaction's isolation, access mode, timeouts, tags and retry",
+    );
   }
 }
 
@@ -78,11 +150,15 @@ interface Transaction {
  * The attempts, each BEGIN … COMMIT inline in this one async function (no async call per attempt: each one would
  * add a promise and a microtask hop to every transaction).
  */
-async function run<T>(pool: PoolLike, fn: (tx: TransactionClient) => Promise<T> | T, options: TransactionOptions, transaction: Transaction): Promise<T> {
+async function run<T>(pool: PoolLike, fn: (tx: TransactionClient) => Promise<T> | T, options: TransactionOptions<T>, transaction: Transaction): Promise<T> {
   const { tags, opening, store, settings } = transaction;
   const started = Date.now();
   let retry: Readonly<RetryOptions> | false | undefined;
-  for (let attempt = 1; ; attempt++) {
+  let sqlstates: string[] | undefined;
+  let committed = false;
+  let result!: T;
+  let hooks: (() => unknown)[] | undefined;
+  for (let attempt = 1; !committed; attempt++) {
     try {
       const lease = newLease('transaction', pool, await acquire(pool, opening, store, settings), opening, store.context, transaction.app);
       const tx = new TransactionClient(lease, tags.tagging, 0);
@@ -91,10 +167,13 @@ async function run<T>(pool: PoolLike, fn: (tx: TransactionClient) => Promise<T> 
         await lease.run(tags.begin);
         // Holding the lease in async context is what lets a nested request for the same pool be recognised.
         value = await (settings.starvation === 'off' ? fn(tx) : runHolding(store, lease, fn, tx));
+        // The callback returned without awaiting a savepoint: what it still sends must not be committed half-done.
+        const pending = savepointPending(tx);
         endClient(tx);
+        if (pending) throw new TransactionBusyError(opening.origin, 'COMMIT (the callback returned while a savepoint was still open: await it)');
         // Died before COMMIT was sent: the server has rolled back, and that is certain.
         if (lease.killedBecause) throw new TransactionKilledError(opening.origin, lease.killedBecause);
-        if (lease.connectionError) throw lease.connectionError;
+        if (lease.connectionError) throw new ConnectionLostError(opening.origin, lease.backendPid, lease.connectionError);
       } catch (error) {
         endClient(tx);
         const original = await rollbackAndRelease(lease, error, tags.tagging, settings);
@@ -114,13 +193,26 @@ async function run<T>(pool: PoolLike, fn: (tx: TransactionClient) => Promise<T> 
         throw new TransactionRolledBackError(opening.origin, lease.lastError);
       }
       transactionCounts.committed++;
-      return value;
+      committed = true;
+      result = value;
+      hooks = lease.afterCommit;
     } catch (error) {
       const elapsedMs = Date.now() - started;
+      const code = sqlstateOf(error);
+      if (code !== undefined) (sqlstates ??= []).push(code);
       retry ??= mergeRetry(settings.retry, options.retry);
-      const decision = retryDecision(error, attempt, elapsedMs, retry);
+      let decision: ReturnType<typeof retryDecision>;
+      try {
+        decision = retryDecision(error, attempt, elapsedMs, retry);
+      } catch (predicateError) {
+        // A retryIf that throws: its error is the outcome, with the attempts' record.
+        transactionCounts.failed++;
+        attachAttempts(predicateError, attempt, sqlstates ?? []);
+        throw predicateError;
+      }
       if (!decision.retry) {
         transactionCounts.failed++;
+        attachAttempts(error, attempt, sqlstates ?? []);
         throw error;
       }
       transactionCounts.retried++;
@@ -131,6 +223,23 @@ async function run<T>(pool: PoolLike, fn: (tx: TransactionClient) => Promise<T> 
       await sleep(decision.delayMs);
     }
   }
+  // Outside the attempts: nothing that happens after the commit can make the transaction run again.
+  if (options.afterCommit !== undefined || hooks !== undefined) await afterCommit(options, result, hooks, opening);
+  return result;
+}
+
+/** The transaction's own hook, then its savepoints' in the order they were released; every one runs. */
+async function afterCommit<T>(options: TransactionOptions<T>, value: T, nested: (() => unknown)[] | undefined, opening: Opening): Promise<void> {
+  const errors: unknown[] = [];
+  const all = options.afterCommit !== undefined ? [() => options.afterCommit!(value), ...(nested ?? [])] : (nested ?? []);
+  for (const hook of all) {
+    try {
+      await hook();
+    } catch (error) {
+      errors.push(error);
+    }
+  }
+  if (errors.length > 0) throw new AfterCommitError(opening.origin, value, errors);
 }
 
 /** COMMIT failed: a refusal by the server is a known rollback; a lost connection leaves the outcome unknown. */

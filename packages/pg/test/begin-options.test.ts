@@ -1,7 +1,7 @@
 import { Cluster } from '@mvcc-doctor/lab';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withTransaction } from '../src/index.js';
+import { InvalidOptionError, withTransaction } from '../src/index.js';
 import { countingPool, makePool } from './helpers/pools.js';
 
 describe('BEGIN options: isolation, read only, deferrable, per-transaction timeouts', () => {
@@ -70,8 +70,8 @@ describe('BEGIN options: isolation, read only, deferrable, per-transaction timeo
     expect(() => {
       outcome = withTransaction(counted, () => 1, { isolationLevel: 'serializable; DROP TABLE t' as never });
     }).not.toThrow();
-    await expect(outcome).rejects.toThrow(TypeError);
-    await expect(withTransaction(counted, () => 1, { statementTimeout: -1 })).rejects.toThrow(TypeError);
+    await expect(outcome).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(withTransaction(counted, () => 1, { statementTimeout: -1 })).rejects.toBeInstanceOf(InvalidOptionError);
     expect(releases.checkouts).toBe(0);
     expect(await withTransaction(counted, () => 'still fine')).toBe('still fine');
     expect(releases).toEqual({ checkouts: 1, calls: [undefined] });

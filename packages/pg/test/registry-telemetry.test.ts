@@ -4,7 +4,7 @@ import { runInNewContext } from 'node:vm';
 import { Cluster } from '@mvcc-doctor/lab';
 import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { checkout, configure, registryHandler, withTransaction, type RegistryBody, type RetryInfo, type TransactionClient } from '../src/index.js';
+import { checkout, configure, registryHandler, resetConfiguration, withTransaction, type RegistryBody, type RetryInfo, type TransactionClient } from '../src/index.js';
 import { barrier, gate, makePool, until } from './helpers/pools.js';
 
 describe('registry telemetry: memory, event-loop delay, pool clients and transaction outcomes, over real HTTP', () => {
@@ -25,7 +25,7 @@ describe('registry telemetry: memory, event-loop delay, pool clients and transac
     await cluster.sql("TRUNCATE doctors; INSERT INTO doctors VALUES ('alice', true), ('bob', true)");
   });
   afterAll(async () => {
-    configure({});
+    resetConfiguration();
     await new Promise((resolve) => server?.close(resolve));
     await pool?.end();
     await cluster?.destroy();
@@ -63,7 +63,7 @@ describe('registry telemetry: memory, event-loop delay, pool clients and transac
   it('names the app given to configure(), and only then', async () => {
     configure({ app: 'orders-api' });
     expect((await read()).app).toBe('orders-api');
-    configure({});
+    configure({ app: undefined });
     expect(await read()).not.toHaveProperty('app');
   });
 

@@ -1,7 +1,7 @@
 import { Cluster } from '@mvcc-doctor/lab';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withTransaction } from '../src/index.js';
+import { InvalidOptionError, withTransaction } from '../src/index.js';
 import { makePool } from './helpers/pools.js';
 
 describe('nested withTransaction on a transaction client uses savepoints', () => {
@@ -71,7 +71,12 @@ describe('nested withTransaction on a transaction client uses savepoints', () =>
 
   it('refuses BEGIN options on a savepoint (they belong to the outermost transaction)', async () => {
     await withTransaction(pool, async (tx) => {
-      await expect(withTransaction(tx, () => 1, { isolationLevel: 'serializable' })).rejects.toThrow(TypeError);
+      await expect(withTransaction(tx, () => 1, { isolationLevel: 'serializable' })).rejects.toMatchObject({
+        code: 'INVALID_OPTION',
+        option: 'isolationLevel',
+        message: expect.stringContaining('is for the outermost withTransaction() only'),
+      });
+      await expect(withTransaction(tx, () => 1, { retry: false })).rejects.toBeInstanceOf(InvalidOptionError);
       await expect(tx.query('SELECT 1')).resolves.toBeTruthy();
     });
   });

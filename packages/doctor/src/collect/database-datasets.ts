@@ -67,19 +67,28 @@ export const tables: Dataset = {
   },
 };
 
-/** Lock waits in this database, the relation locks held by whoever blocks them, and prepared transactions' locks (pid null). */
+/**
+ * Lock waits in this database, the relation locks held by whoever blocks them, the relation locks held by sessions
+ * idle in transaction (what their next DDL would wait for; catalogs and temporary tables left out), and prepared
+ * transactions' locks (pid null).
+ */
 export const locks: Dataset = {
   name: 'locks',
   scope: 'database',
   sql: {
     120000: `WITH here AS (SELECT oid FROM pg_database WHERE datname = current_database()),
-      blockers AS (SELECT DISTINCT unnest(pg_blocking_pids(pid)) AS pid FROM pg_locks WHERE NOT granted AND pid IS NOT NULL)
+      blockers AS (SELECT DISTINCT unnest(pg_blocking_pids(pid)) AS pid FROM pg_locks WHERE NOT granted AND pid IS NOT NULL),
+      idle AS (SELECT pid FROM pg_stat_activity WHERE state LIKE 'idle in transaction%' AND pid <> pg_backend_pid())
       SELECT l.pid, l.locktype, l.mode, l.granted, l.relation::regclass::text AS relation, l.relation::int8 AS relid,
-        l.transactionid::text AS transactionid
+        l.transactionid::text AS transactionid, c.relkind::text AS relkind
       FROM pg_locks l
+      LEFT JOIN pg_class c ON c.oid = l.relation
+      LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE (NOT l.granted AND (l.database IS NULL OR l.database = (SELECT oid FROM here)))
          OR (l.granted AND l.locktype = 'relation' AND l.database = (SELECT oid FROM here)
-             AND (l.pid IN (SELECT pid FROM blockers) OR l.pid IS NULL))`,
+             AND (l.pid IN (SELECT pid FROM blockers) OR l.pid IS NULL
+                  OR (l.pid IN (SELECT pid FROM idle) AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+                      AND c.relpersistence <> 't')))`,
   },
 };
 

@@ -178,6 +178,8 @@ export interface LockRow {
   relation: string | null;
   relid: number | null;
   transactionid: string | null;
+  /** pg_class.relkind of the relation (r, p, m, i, …); absent or null when unknown. */
+  relkind?: string | null;
 }
 
 /** A numeric setting, or the fallback when it is absent (older versions) or unreadable. */

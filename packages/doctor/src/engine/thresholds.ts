@@ -35,7 +35,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = Object.freeze({
 
 /** One line per threshold, for the generated check docs (docs/checks). */
 export const THRESHOLD_DOCS: Record<keyof Thresholds, string> = Object.freeze({
-  idleInTransactionSeconds: 'seconds idle in transaction before a pinning session is a warning (critical after 12x, and never before ten minutes)',
+  idleInTransactionSeconds: 'seconds idle in transaction before a session that pins the horizon or holds relation locks is a warning (critical after 12x, and never before ten minutes)',
   longTransactionSeconds: 'seconds before a transaction pinning the horizon is a warning (critical after 12x, and never before ten minutes)',
   preparedTransactionSeconds: 'seconds before a prepared transaction is reported (sooner when it harms a database near wraparound)',
   horizonXids: 'XIDs the oldest horizon holder may hold back before it is reported',

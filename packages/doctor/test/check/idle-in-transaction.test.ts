@@ -4,7 +4,7 @@ import idleInTransaction from '../../src/checks/idle-in-transaction.js';
 import type { Report } from '../../src/report/report.js';
 import { suite, testCheck } from './check-tester.js';
 import { ALL_ZERO, check, eachMajor, findingsOf, vacuumCounted } from './run-check.js';
-import { session, snapshot } from './row-fixtures.js';
+import { lock, session, snapshot } from './row-fixtures.js';
 
 /** The idle-in-transaction fault pinning by XID or by snapshot: silent while young, found at threshold 0, and by evidence. */
 function pinning(pin: 'xid' | 'snapshot') {
@@ -59,6 +59,28 @@ function pinning(pin: 'xid' | 'snapshot') {
   };
 }
 
+/** A leaked read-only transaction (READ COMMITTED: no snapshot kept): silent while young, found at threshold 0 by its lock. */
+async function lockHolding(cluster: Cluster): Promise<Report> {
+  const fault = await idleInTransactionScenario(cluster, { pin: 'none', holdLock: true, deadRows: 10, applicationName: 'orders@src/report.ts:12' });
+  try {
+    expect(findingsOf(await check(cluster), 'idle-in-transaction')).toEqual([]);
+    const report = await check(cluster, { thresholds: { idleInTransactionSeconds: 0 } });
+    const [finding, ...more] = findingsOf(report, 'idle-in-transaction');
+    expect(more).toEqual([]);
+    const relation = fault.table; // the doctor's search_path is pg_catalog only: relations come schema-qualified
+    expect(finding).toMatchObject({ severity: 'warning', subject: { database: 'postgres', pid: fault.pid }, origin: { app: 'orders', origin: 'src/report.ts:12' } });
+    expect(finding!.summary).toContain(`holding AccessShareLock on ${relation}: ALTER TABLE, DROP TABLE, TRUNCATE, VACUUM FULL`);
+    expect(finding!.summary).toContain('It does not pin the horizon.');
+    expect(finding!.evidence[0]).toMatchObject({ pid: fault.pid, backend_xid: null, backend_xmin: null });
+    // The table first, then its primary key's index, which the count may have read too.
+    expect((finding!.evidence[0]!.holds as unknown[])[0]).toMatchObject({ relation, mode: 'AccessShareLock', relkind: 'r' });
+    expect(findingsOf(report, 'xmin-horizon').filter((f) => f.subject.pid === fault.pid)).toEqual([]);
+    return report;
+  } finally {
+    await fault.release();
+  }
+}
+
 testCheck(idleInTransaction, {
   evaluate: {
     faulty: [
@@ -68,9 +90,61 @@ testCheck(idleInTransaction, {
         findings: [{ severity: 'warning', subject: { database: 'app', pid: 7 }, remediation: ['SELECT pg_terminate_backend(7);  -- ends the session; its transaction rolls back', expect.stringContaining('idle_in_transaction_session_timeout')] }],
       },
       { name: 'idle an hour with a snapshot: critical', snapshot: snapshot({ activity: [session(8, { state: 'idle in transaction', backend_xmin: '900', xmin_age: 100, state_seconds: 3600, xact_seconds: 3600 })] }), findings: [{ severity: 'critical' }] },
+      {
+        name: 'a leaked read-only transaction: no XID, no snapshot, but an AccessShareLock: what it holds and what would wait',
+        snapshot: snapshot({
+          activity: [session(9, { state: 'idle in transaction', application_name: 'orders@src/report.ts:12', state_seconds: 120, xact_seconds: 125, query: "/*app='orders'*/ SELECT count(*) FROM orders" })],
+          locks: { app: [lock(9, { relation: 'orders', relkind: 'r' }), lock(9, { relation: 'orders_pkey', relkind: 'i' }), lock(10, { relation: 'other', relkind: 'r' })] },
+        }),
+        findings: [
+          {
+            severity: 'warning',
+            subject: { database: 'app', pid: 9 },
+            summary:
+              'Session pid 9 (orders@src/report.ts:12) has been idle in transaction for 2m holding AccessShareLock on orders: ALTER TABLE, DROP TABLE, TRUNCATE, VACUUM FULL, CLUSTER, REFRESH MATERIALIZED VIEW, … would wait for it, and every later query on the table would queue behind that. It does not pin the horizon.',
+            origin: { app: 'orders', origin: 'src/report.ts:12' },
+            remediation: ['SELECT pg_terminate_backend(9);  -- ends the session; its transaction rolls back and its locks go', expect.stringContaining('idle_in_transaction_session_timeout'), expect.stringContaining('lock_timeout')],
+          },
+        ],
+        verify: ([finding]) => {
+          expect(finding!.evidence[0]).toMatchObject({ backend_xid: null, backend_xmin: null, last_query: "/*app='orders'*/ SELECT count(*) FROM orders" });
+          expect(finding!.evidence[0]!.holds).toEqual([
+            { relation: 'orders', mode: 'AccessShareLock', relkind: 'r', blocks: ['ALTER TABLE', 'DROP TABLE', 'TRUNCATE', 'VACUUM FULL', 'CLUSTER', 'REFRESH MATERIALIZED VIEW', 'LOCK TABLE'] },
+            { relation: 'orders_pkey', mode: 'AccessShareLock', relkind: 'i', blocks: ['ALTER TABLE', 'DROP TABLE', 'TRUNCATE', 'VACUUM FULL', 'CLUSTER', 'REFRESH MATERIALIZED VIEW', 'LOCK TABLE'] },
+          ]);
+        },
+      },
+      {
+        name: 'a lock-holding idle session an hour old is critical; a pinning one lists its locks beside the pin',
+        snapshot: snapshot({
+          activity: [
+            session(11, { state: 'idle in transaction', state_seconds: 3600, xact_seconds: 3600 }),
+            session(12, { state: 'idle in transaction', backend_xid: '900', xid_age: 100, state_seconds: 120, xact_seconds: 130 }),
+          ],
+          locks: { app: [lock(11, { mode: 'RowShareLock', relation: 'accounts', relkind: 'r' }), lock(12, { mode: 'RowExclusiveLock', relation: 'orders', relkind: 'r' })] },
+        }),
+        findings: [
+          { severity: 'warning', subject: { pid: 12 }, summary: expect.stringContaining('holds XID 900') },
+          { severity: 'critical', subject: { pid: 11 }, summary: expect.stringContaining('holding RowShareLock on accounts: ALTER TABLE, DROP TABLE') },
+        ],
+        verify: ([pinning]) => {
+          expect(pinning!.evidence[0]!.holds).toEqual([expect.objectContaining({ relation: 'orders', mode: 'RowExclusiveLock', blocks: expect.arrayContaining(['CREATE INDEX', 'ALTER TABLE']) })]);
+        },
+      },
     ],
     healthy: [
-      { name: 'idle in transaction an hour without XID or snapshot: it pins nothing', snapshot: snapshot({ activity: [session(7, { state: 'idle in transaction', state_seconds: 3600, xact_seconds: 3600 })] }) },
+      {
+        name: 'idle in transaction an hour without XID, snapshot or relation lock (only another session holds one): it holds nothing',
+        snapshot: snapshot({ activity: [session(7, { state: 'idle in transaction', state_seconds: 3600, xact_seconds: 3600 })], locks: { app: [lock(8)] } }),
+      },
+      {
+        name: 'holding a lock but idle for less than the threshold',
+        snapshot: snapshot({ activity: [session(7, { state: 'idle in transaction', state_seconds: 10, xact_seconds: 10 })], locks: { app: [lock(7)] } }),
+      },
+      {
+        name: 'an active session holding a lock is not idle in transaction (long-transaction and lock-blocking look at it)',
+        snapshot: snapshot({ activity: [session(7, { state: 'active', state_seconds: 3600, xact_seconds: 3600 })], locks: { app: [lock(7)] } }),
+      },
       { name: 'pinning but younger than the threshold, keeping nothing', snapshot: snapshot({ activity: [session(7, { state: 'idle in transaction', backend_xid: '900', xid_age: 100, state_seconds: 10 })] }) },
     ],
   },
@@ -93,7 +167,11 @@ testCheck(idleInTransaction, {
           return proof!;
         },
       },
-      faulty: { 'pin xid: fires on the pinning session with its evidence': pinning('xid'), 'pin snapshot: fires on the pinning session with its evidence': pinning('snapshot') },
+      faulty: {
+        'pin xid: fires on the pinning session with its evidence': pinning('xid'),
+        'pin snapshot: fires on the pinning session with its evidence': pinning('snapshot'),
+        'pin none, but it read a table: fires on its AccessShareLock, not on the horizon': lockHolding,
+      },
     }),
   ),
 });

@@ -12,6 +12,11 @@ export interface IdleInTransactionOptions {
   applicationName?: string;
   /** Rows deleted by another session after the idle one started: dead tuples VACUUM cannot remove. */
   deadRows?: number;
+  /**
+   * With pin "none": the idle session read the table first (a leaked read-only transaction), so it holds an
+   * AccessShareLock on it until it ends, which the next ALTER TABLE, TRUNCATE or VACUUM FULL would wait for.
+   */
+  holdLock?: boolean;
 }
 
 export interface IdleInTransactionFault extends Fault {
@@ -41,7 +46,7 @@ export async function idleInTransaction(cluster: Cluster, options: IdleInTransac
   const pin = options.pin ?? 'xid';
   if (pin === 'none') {
     await idle.query('BEGIN');
-    await idle.query('SELECT 1');
+    await idle.query(options.holdLock ? `SELECT count(*) FROM ${table}` : 'SELECT 1');
   } else if (pin === 'xid') {
     await idle.query('BEGIN');
     const { rows } = await idle.query<{ xid: string }>('SELECT txid_current()::text AS xid');
