@@ -34,28 +34,42 @@ export interface CompiledPrefix {
   readonly fieldCount: number;
 }
 
-// Names, application_name and command tags are at most NAMEDATALEN-1 = 63 bytes; bounding the lazy groups keeps a
-// line that does not match (a 1 MB one, say) from costing more than a few thousand steps per group. Hosts are
-// greedy character classes instead: bounded ones ({0,255}) made the whole regex three times slower (measured).
-const NAME = '(.{0,63}?)';
+// Names, application_name and command tags are at most NAMEDATALEN-1 = 63 bytes; bounding the groups keeps a line
+// that does not match (a 1 MB one, say) from costing more than a few thousand steps per group. Hosts are greedy
+// character classes instead: bounded ones ({0,255}) made the whole regex three times slower (measured).
+// User and database names with spaces are rare (pgBadger does not read them at all); application names with spaces
+// are common ("pgAdmin 4 - CONN", a tag's "POST /orders"): %u and %d take no space, and %a is greedy, so the
+// longest application name that lets the rest of the prefix match wins, not the shortest.
+const ROLE_OR_DB = '(\\S{0,63}?)';
+const APPLICATION = '(.{0,63})';
+const COMMAND_TAG = '(?:.{0,63}?)';
+/** What %b prints for PostgreSQL's own processes (a background worker prints its bgw_type: any name, last). */
+export const BACKEND_TYPES = [
+  'client backend', 'autovacuum worker', 'autovacuum launcher', 'background writer', 'checkpointer', 'walwriter',
+  'walsender', 'walreceiver', 'walsummarizer', 'startup', 'archiver', 'logger', 'io worker', 'slotsync worker',
+  'logical replication launcher', 'logical replication worker', 'logical replication apply worker',
+  'logical replication tablesync worker', 'parallel worker', 'parallel apply worker', 'background worker',
+  'standalone backend', 'dead-end client backend', 'postmaster',
+];
+const BACKEND_TYPE = `(${BACKEND_TYPES.join('|')}|.{0,63}?)`; // known ones first, then any name
 const ZONE = '(?: (?:[A-Za-z]{1,6}|[+-]\\d\\d(?::?\\d\\d)?))?';
 const STAMP = '\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d';
 
 /** Regex and field of each escape (see log_line_prefix in the PostgreSQL docs); a null field is matched, not kept. */
 const ESCAPES: Record<string, [pattern: string, field: PrefixField | null]> = {
-  a: [NAME, 'application'],
-  u: [NAME, 'user'],
-  d: [NAME, 'database'],
+  a: [APPLICATION, 'application'],
+  u: [ROLE_OR_DB, 'user'],
+  d: [ROLE_OR_DB, 'database'],
   r: ['(\\[local\\]|[^\\s()]*\\(\\d+\\)|[^\\s()]*)', 'client'],
   h: ['(\\[local\\]|[^\\s()]*)', 'client'],
   L: ['(?:\\[none\\]|[^\\s]*?)', null],
-  b: [NAME, 'backendType'],
+  b: [BACKEND_TYPE, 'backendType'],
   p: ['(\\d+)', 'pid'],
   P: ['(?:\\d*)', null],
   t: [`(${STAMP}${ZONE})`, 'time'],
   m: [`(${STAMP}\\.\\d{3}${ZONE})`, 'time'],
   n: ['(\\d+\\.\\d{3})', 'epoch'],
-  i: ['(?:.{0,63}?)', null],
+  i: [COMMAND_TAG, null],
   e: ['([0-9A-Z]{5})', 'sqlstate'],
   c: ['([0-9a-f]+\\.[0-9a-f]+)', 'sessionId'],
   l: ['(\\d+)', 'sessionLine'],

@@ -38,6 +38,24 @@ describe('detectPrefix', () => {
     expect(detectPrefix(['2019-10-21 12:03:31.311 MSK [5133] LOG:  duration: 0.007 ms']).prefix?.prefix).toBe('%m [%p] ');
   });
 
+  it('finds %a and %b where application names are free text (spaces, "@") and backend types are words', () => {
+    const detection = detectPrefix([
+      '1796169600.100 [18200-1] LOG:  database system is ready to accept connections',
+      '1796169647.470 [18950-5] lab-deadlock-a postgres@postgres client backend ERROR:  deadlock detected',
+      '1796169647.470 [18950-6] lab-deadlock-a postgres@postgres client backend DETAIL:  Process 18950 waits',
+      '1796169600.658 [18252-1] shop-api@src/orders.ts:42#POST /orders postgres@shop client backend ERROR:  canceling statement due to lock timeout',
+      '1796169600.670 [18252-3] shop-api@src/orders.ts:42#POST /orders postgres@shop client backend WARNING:  skipping vacuum',
+      '1796169601.100 [18300-1] psql app@shop client backend LOG:  statement: SELECT 1',
+      '1796169601.200 [18301-1] LOG:  automatic vacuum of table "shop.public.t"',
+    ]);
+    expect(detection.prefix?.prefix).toBe('%n [%p-%l] %q%a %u@%d %b ');
+    expect(detection.matched).toBe(detection.candidates);
+    const line = '1796169600.658 [18252-1] shop-api@src/orders.ts:42#POST /orders postgres@shop client backend ERROR:  x';
+    const m = detection.prefix!.regex.exec(line)!;
+    const g = detection.prefix!.groups;
+    expect([m[g.application!], m[g.user!], m[g.database!], m[g.backendType!]]).toEqual(['shop-api@src/orders.ts:42#POST /orders', 'postgres', 'shop', 'client backend']);
+  });
+
   it('gives no prefix when none explains most lines, and nothing from lines without a severity', () => {
     expect(detectPrefix(['hello world', 'pg_ctl: could not start server'])).toEqual({ candidates: 0, matched: 0 });
     const mixed = detectPrefix(['a1 LOG:  x', 'b2 c3 ERROR:  y', 'zz 9 9 9 WARNING:  w', '{q} FATAL:  f', '%% LOG:  p']);

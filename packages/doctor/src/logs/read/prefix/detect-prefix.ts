@@ -1,4 +1,4 @@
-import { SEVERITY_PATTERN, compilePrefix, type CompiledPrefix } from './compile-prefix.js';
+import { BACKEND_TYPES, SEVERITY_PATTERN, compilePrefix, type CompiledPrefix } from './compile-prefix.js';
 import { KNOWN_PREFIXES } from './known-prefixes.js';
 
 /** The verdict on a sample of lines. */
@@ -12,6 +12,7 @@ export interface PrefixDetection {
 
 /** Share of the sample's log lines a prefix must match to be believed. */
 const MIN_SHARE = 0.6;
+const GUESS_SHARE = 0.9;
 const SEVERITY = new RegExp(`(?<![A-Za-z])(?:${SEVERITY_PATTERN}):(?: |\\t|$)`);
 const STAMP = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{3})?(?: (?:[A-Za-z]{1,6}|[+-]\d\d(?::?\d\d)?))?/;
 const EPOCH = /^\d{10}\.\d{3}(?!\d)/;
@@ -26,6 +27,9 @@ const SESSION_ID = /^[0-9a-f]{6,8}\.[0-9a-f]{1,8}(?![0-9a-z])/;
 const VXID = /^\d+\/\d+(?![\d/])/;
 const SQLSTATE = /^(?=[A-Z]*\d)[0-9A-Z]{5}(?![0-9A-Za-z])/;
 const VALUE = /^(?:\[[^\]]*\]|[^,\s\])"]*)/;
+const BACKEND_TYPE = new RegExp(`^(?:${BACKEND_TYPES.join('|')})(?= |:|$)`);
+/** A literal word of a template that could be a value: no escape, not only punctuation. */
+const LITERAL_WORD = /(?<=^| |%q|%[a-zA-Z][/:,|])[^\s%/:,|]*[A-Za-z0-9][^\s%/:,|]*(?=[ /:,|]|$)/g;
 
 /** Keys people put before values in their prefixes ("user=%u"), lower case, and the escape each stands for. */
 const KEYS: Record<string, string> = {
@@ -91,6 +95,23 @@ export function detectPrefix(lines: readonly string[]): PrefixDetection {
       if (!candidates.has(withQ)) candidates.set(withQ, count);
     }
   }
+  // Application names are free text with no mark of their own ("lab-deadlock-a postgres@shop"): a word left literal
+  // next to a field ("… %u@%d", "%d …") may be %a. Such a guess ranks after the literal template when both match
+  // as many lines.
+  const guesses = new Set<string>();
+  for (const [template, count] of [...candidates]) {
+    if (template.includes('%a')) continue;
+    for (const word of template.matchAll(LITERAL_WORD)) {
+      const end = word.index + word[0].length;
+      const nextToField = /%[a-zA-Z][^\s%\w]? ?$/.test(template.slice(0, word.index)) || /^ ?[^\s%\w]?%[a-zA-Z]/.test(template.slice(end));
+      const guess = `${template.slice(0, word.index)}%a${template.slice(end)}`;
+      // As frequent as the template it refines: more fields then win a tie on lines matched.
+      if (nextToField && !candidates.has(guess)) {
+        candidates.set(guess, count);
+        guesses.add(guess);
+      }
+    }
+  }
   for (const known of KNOWN_PREFIXES) if (!candidates.has(known)) candidates.set(known, 0);
 
   let best: Scored | undefined;
@@ -103,6 +124,8 @@ export function detectPrefix(lines: readonly string[]): PrefixDetection {
     }
     let matched = 0;
     for (const line of logLines) if (compiled.regex.test(line)) matched++;
+    // A guessed %a must explain nearly every line: a word that only looks like a value would split the log.
+    if (guesses.has(prefix) && matched < logLines.length * GUESS_SHARE) continue;
     if (!best || isBetter({ compiled, matched, frequency: count }, best)) {
       best = { compiled, matched, frequency: count };
     }
@@ -170,6 +193,9 @@ export function inferTemplate(text: string): string {
         out += '"';
         i++;
       }
+    } else if (boundary && (m = BACKEND_TYPE.exec(rest))) {
+      out += '%b';
+      i += m[0].length;
     } else if (boundary && (m = USER_AT_DB.exec(rest))) {
       out += '%u@%d';
       i += m[0].length;
