@@ -84,7 +84,8 @@ export async function checkClog(options: ClogCheckOptions): Promise<ClogReport> 
     const log = await source.logHits(skipped);
     const xids = mergeXids(wanted, log?.hits ?? [], facts.liveNextXid);
     const inventory = await source.inventory(facts, xids.map((x) => x.xid), skipped);
-    const probes = await source.probe(facts, xids.map((x) => x.fullXid));
+    // Only without the files: each failed probe is an ERROR in the server log (tagged, and left out of log hits).
+    const probes = inventory ? new Map<number, XidProbe>() : await source.probe(facts, xids.map((x) => x.fullXid));
     const slrus = inventory ? analyzeAll(inventory, xids.map((x) => x.xid)) : [];
     const reports = xids.map((x) => xidReport(x, facts, inventory, probes.get(x.fullXid)));
     const needed = slrus.some((s) => s.problems.length > 0) || reports.some((x) => x.lost);

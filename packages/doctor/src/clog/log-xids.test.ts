@@ -22,6 +22,17 @@ describe('findLogHits', () => {
     expect(findLogHits(text)).toEqual([{ id: 5, count: 1 }, { id: 6, file: 'pg_xact/0000', count: 1 }]);
   });
 
+  it('leaves out errors of mvcc-doctor\'s own statements (its pg_xact_status probe)', () => {
+    const text = [
+      'ERROR:  could not access status of transaction 9',
+      'DETAIL:  Could not open file "pg_xact/0000": No such file or directory.',
+      'STATEMENT:  /* mvcc-doctor */ SELECT pg_xact_status($1::text::xid8) AS status',
+      'ERROR:  could not access status of transaction 8',
+      'STATEMENT:  SELECT * FROM t',
+    ].join('\n');
+    expect(findLogHits(text)).toEqual([{ id: 8, count: 1 }]);
+  });
+
   it('tells transaction IDs from MultiXactIds by the directory', () => {
     expect(isClogHit({ id: 1, count: 1 })).toBe(true);
     expect(isClogHit({ id: 1, file: 'pg_clog/0001', count: 1 })).toBe(true);

@@ -1,3 +1,5 @@
+import { QUERY_TAG } from '../connect/safe-session.js';
+
 /** Bytes read from the end of a server log: the newest errors are what an incident needs. */
 export const LOG_TAIL_BYTES = 8 * 1024 * 1024;
 
@@ -17,15 +19,18 @@ const ERROR = /could not access status of transaction (\d+)/g;
 const DETAIL = /Could not (?:open|read from|seek in|write to|fsync|close) file \\?"{1,2}([^"\\]+)/;
 
 /**
- * Every distinct ID the server failed to look up, newest last. A plain scan of the text, not a log parser:
- * the message and its DETAIL read the same in stderr, csvlog and jsonlog, and only the tail of a log is read.
+ * Every distinct ID the server failed to look up, newest last, except in statements of mvcc-doctor itself. A
+ * plain scan of the text, not a log parser: the message, its DETAIL and STATEMENT read the same in stderr,
+ * csvlog and jsonlog, and only the tail of a log is read.
  */
 export function findLogHits(text: string): LogHit[] {
   const hits = new Map<string, LogHit>();
   for (const m of text.matchAll(ERROR)) {
     const after = text.slice(m.index + m[0].length, m.index + m[0].length + 400);
     const next = after.search(/could not access status of transaction/);
-    const file = DETAIL.exec(next < 0 ? after : after.slice(0, next))?.[1];
+    const own = next < 0 ? after : after.slice(0, next);
+    if (own.includes(QUERY_TAG)) continue; // our own pg_xact_status probe: the doctor never reports itself
+    const file = DETAIL.exec(own)?.[1];
     const key = `${m[1]} ${file ?? ''}`;
     const hit = hits.get(key);
     if (hit) {

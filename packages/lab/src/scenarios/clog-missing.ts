@@ -13,6 +13,11 @@ export interface ClogMissingOptions {
   /** Default "postgres". */
   database?: string;
   /**
+   * Move NextXID here first (pg_resetwal), so the lost XIDs are known in advance: the table's CREATE takes
+   * this XID, and the DELETE of id 1 (the first error a scan of the table reports) takes this + 3.
+   */
+  firstXid?: number;
+  /**
    * NextXID after the pg_resetwal jump: it must lie in a later segment than the rows, so the server starts
    * without the removed file (it reads the page of NextXID at start). Default: the first XID of the segment
    * after the rows' (a page boundary, so pg_resetwal needs no file for it).
@@ -65,7 +70,7 @@ export interface ClogMissingFault extends Fault {
  * Writes and reads of other tables go on. `release()` puts the saved copy back (a stop and a start).
  */
 export async function clogMissing(cluster: Cluster, options: ClogMissingOptions = {}): Promise<ClogMissingFault> {
-  const written = await writeUnhintedRows(cluster, options.database ?? 'postgres');
+  const written = await writeUnhintedRows(cluster, options.database ?? 'postgres', options.firstXid);
   const nextXid = await jumpPastRows(cluster, written.lost, options.nextXid);
   const saved = join(cluster.dir, `removed-${written.segment.replace('/', '-')}`);
   const file = join(cluster.dataDir, written.segment);
@@ -103,7 +108,12 @@ export interface UnhintedRows {
  * through the index with seq and bitmap scans off: a scan that visits a committed row sets its hint bit, and
  * a unique index would visit the rolled-back row on the retry; so the index on id is not unique.
  */
-export async function writeUnhintedRows(cluster: Cluster, database: string): Promise<UnhintedRows> {
+export async function writeUnhintedRows(cluster: Cluster, database: string, firstXid?: number): Promise<UnhintedRows> {
+  if (firstXid !== undefined) {
+    await cluster.stop();
+    await setNextXid(cluster, firstXid);
+    await cluster.start();
+  }
   const table = `public.${uniqueName('lab_clog')}`;
   await cluster.sql(`CREATE TABLE ${table} (id int NOT NULL, v text NOT NULL) WITH (autovacuum_enabled = off)`, [], database);
   await cluster.sql(`CREATE INDEX ON ${table} (id)`, [], database);
