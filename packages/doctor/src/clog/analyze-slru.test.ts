@@ -23,7 +23,7 @@ describe('analyzeSlru on pg_xact', () => {
     const a = analyzeSlru(XACT, 716, SEG, []);
     expect(a.segments).toBe(1); // 0001 holds nothing in use yet
     expect(a.problems).toEqual([
-      expect.objectContaining({ file: 'pg_xact/0000', kind: 'missing', size: 0, neededBytes: FULL, firstId: 716, lastId: SEG - 1, certain: true, why: 'it holds the oldest transaction in use (716)' }),
+      expect.objectContaining({ file: 'pg_xact/0000', kind: 'missing', size: 0, neededBytes: 8192, firstId: 716, lastId: SEG - 1, certain: true, why: 'it holds the oldest transaction in use (716)' }),
     ]);
     expect(a.gaps).toEqual([]);
   });
@@ -33,9 +33,9 @@ describe('analyzeSlru on pg_xact', () => {
     const next = 2000 * SEG + 40_000;
     const a = analyzeSlru(XACT, 716, next, [file(0, 8192, false), file(1000, FULL, false), file(2000, FULL, false)], []);
     expect(a.problems).toEqual([]);
-    expect(a.gaps.map((g) => [g.file, g.firstId, g.lastId, g.certain])).toEqual([
-      ['pg_xact/0001..03E7', SEG, 1000 * SEG - 1, false],
-      ['pg_xact/03E9..07CF', 1001 * SEG, 2000 * SEG - 1, false],
+    expect(a.gaps.map((g) => [g.file, g.firstId, g.lastId, g.certain, g.segments, g.neededBytes])).toEqual([
+      ['pg_xact/0001..03E7', SEG, 1000 * SEG - 1, false, 999, 0],
+      ['pg_xact/03E9..07CF', 1001 * SEG, 2000 * SEG - 1, false, 999, 0],
     ]);
     expect(a.present).toBe(3);
     expect(jump).toBeLessThan(1001 * SEG);
@@ -89,7 +89,7 @@ describe('analyzeSlru on pg_xact', () => {
   it('a failing XID in a gap is a witness: that segment is needed', () => {
     const next = 10 * SEG + 5;
     const a = analyzeSlru(XACT, 716, next, [file(0, 8192, false), file(10, 8192, false)], [4 * SEG + 77]);
-    expect(a.problems).toEqual([expect.objectContaining({ file: 'pg_xact/0004', certain: true, why: 'transaction 4194381, which is in use, has its entry there' })]);
+    expect(a.problems).toEqual([expect.objectContaining({ file: 'pg_xact/0004', certain: true, neededBytes: 8192, why: 'transaction 4194381, which is in use, has its entry there' })]);
     expect(a.gaps.map((g) => g.file)).toEqual(['pg_xact/0001..0003', 'pg_xact/0005..0009']);
   });
 

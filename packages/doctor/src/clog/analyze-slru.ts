@@ -22,7 +22,7 @@ export interface SegmentProblem {
   kind: 'missing' | 'short';
   /** Bytes on disk (0 when missing). */
   size: number;
-  /** Bytes it must have at least. */
+  /** Bytes it certainly needs, at least (0 for a gap): the pages up to the last ID known to be in use. */
   neededBytes: number;
   /** Bytes of a whole segment (32 pages). */
   segmentBytes: number;
@@ -36,6 +36,8 @@ export interface SegmentProblem {
   certain: boolean;
   /** Why it is needed, or why it may not be. */
   why: string;
+  /** Segments this entry stands for (consecutive gaps are merged into one entry). */
+  segments: number;
 }
 
 export interface SlruAnalysis {
@@ -102,7 +104,8 @@ export function analyzeSlru(g: SlruGeometry, oldest: number, next: number, files
     }
     const base = { dir: g.dir, file: `${g.dir}/${segmentName(s)}`, segment: segmentName(s), segmentBytes: g.segmentBytes };
     if (!file) {
-      const witness = witnesses.find((id) => segmentOf(g, id) === s && idDistance(oldest, id) < idDistance(oldest, next));
+      const inSegment = witnesses.filter((id) => segmentOf(g, id) === s && idDistance(oldest, id) < idDistance(oldest, next));
+      const witness = inSegment[0];
       const byNextPage = isLast && nextMid;
       const certain = entered || isFirst || byNextPage || witness !== undefined;
       const why = isFirst
@@ -115,8 +118,15 @@ export function analyzeSlru(g: SlruGeometry, oldest: number, next: number, files
               ? `${g.unit} ${low32(witness)}, which is in use, has its entry there`
               : `no ${g.unit} is known to have reached it: the segment before ends unused (a pg_resetwal jump leaves this trace)`;
       const from = byNextPage && !entered && !isFirst && witness === undefined ? next - (next % g.perPage) : usedFrom;
-      const neededBytes = isLast ? (nextPage + (nextMid ? 1 : 0)) * B : g.segmentBytes;
-      (certain ? problems : gaps).push({ ...base, kind: 'missing', size: 0, neededBytes, firstId: from, lastId: usedTo, certain, why });
+      // Pages certainly used, from the first: how long any copy of the file must be.
+      const pages = Math.max(
+        isFirst ? pageInSegment(g, oldest) + 1 : 0,
+        entered ? 1 : 0,
+        byNextPage ? nextPage + 1 : isLast && (entered || isFirst) ? nextPage : 0,
+        ...inSegment.map((id) => pageInSegment(g, id) + 1),
+      );
+      const neededBytes = certain ? pages * B : 0;
+      (certain ? problems : gaps).push({ ...base, kind: 'missing', size: 0, neededBytes, firstId: from, lastId: usedTo, certain, why, segments: 1 });
       // A run of lost segments is taken as lost throughout; a witness proves only its own segment.
       entered = (entered || isFirst || byNextPage) && !isLast;
       return;
@@ -142,7 +152,7 @@ export function analyzeSlru(g: SlruGeometry, oldest: number, next: number, files
     if (file.size < needed) {
       const firstLost = ids.first + Math.floor(file.size / B) * g.perPage;
       const lastLost = Math.min(usedTo, ids.first + (needed / B) * g.perPage - 1);
-      problems.push({ ...base, kind: 'short', size: file.size, neededBytes: needed, firstId: Math.max(firstLost, usedFrom), lastId: lastLost, certain: true, why });
+      problems.push({ ...base, kind: 'short', size: file.size, neededBytes: needed, firstId: Math.max(firstLost, usedFrom), lastId: lastLost, certain: true, why, segments: 1 });
     }
     entered = !isLast && file.size === g.segmentBytes && tailUsed(file);
   });
@@ -167,7 +177,7 @@ function mergeGaps(gaps: SegmentProblem[]): SegmentProblem[] {
   for (const gap of gaps) {
     const last = out[out.length - 1];
     if (last && last.lastId + 1 === gap.firstId) {
-      out[out.length - 1] = { ...last, lastId: gap.lastId, file: `${last.file.split('..')[0]}..${gap.segment}`, neededBytes: last.neededBytes + gap.neededBytes };
+      out[out.length - 1] = { ...last, lastId: gap.lastId, file: `${last.file.split('..')[0]}..${gap.segment}`, segments: last.segments + 1 };
     } else {
       out.push(gap);
     }

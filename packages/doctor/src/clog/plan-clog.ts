@@ -142,6 +142,7 @@ function fakeSegmentStep(check: ClogReport, segments: SegmentProblem[]): ClogPla
 }
 
 function sizeNote(s: SegmentProblem): string {
-  if (s.neededBytes === s.segmentBytes) return `${s.segmentBytes.toLocaleString('en-US')} bytes (32 pages)`;
-  return `at least ${s.neededBytes.toLocaleString('en-US')} bytes; the newest segment grows as pages fill (${s.segmentBytes.toLocaleString('en-US')} when full)`;
+  const whole = s.segmentBytes.toLocaleString('en-US');
+  if (s.neededBytes === s.segmentBytes) return `${whole} bytes (32 pages)`;
+  return `at least ${s.neededBytes.toLocaleString('en-US')} bytes; ${whole} once its transactions ran through it (a file grows a page at a time)`;
 }

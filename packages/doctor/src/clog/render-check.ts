@@ -50,15 +50,25 @@ export function describeSource(source: ClogSourceInfo, server: ClogServer): stri
   return `PostgreSQL ${server.major} data directory ${source.dataDirectory} (${source.running ? 'server running' : 'no server running'}; ${source.state}; ${role})`;
 }
 
+/** A cluster moved on by pg_resetwal -x many times has a gap per jump: the first few say what they are. */
+const MAX_GAP_LINES = 3;
+
 function renderSlru(slru: SlruAnalysis): string[] {
   const head = `${slru.dir.padEnd(21)} segments ${slru.firstSegment}..${slru.lastSegment}: ${slru.present} of ${slru.segments} present`;
   if (slru.problems.length === 0 && slru.gaps.length === 0) return [`${head} — ok`];
-  return [head, ...slru.problems.map((p) => renderProblem(p, slru)), ...slru.gaps.map((g) => renderProblem(g, slru))];
+  const gaps = slru.gaps.slice(0, MAX_GAP_LINES).map((g) => renderProblem(g, slru));
+  if (slru.gaps.length > MAX_GAP_LINES) {
+    const segments = slru.gaps.slice(MAX_GAP_LINES).reduce((n, g) => n + g.segments, 0);
+    gaps.push(`  … and ${slru.gaps.length - MAX_GAP_LINES} more gap(s), ${formatCount(segments)} segment(s) (--json lists them)`);
+  }
+  return [head, ...slru.problems.map((p) => renderProblem(p, slru)), ...gaps];
 }
 
 function renderProblem(p: SegmentProblem, slru: SlruAnalysis): string {
   const label = !p.certain ? 'gap    ' : p.kind === 'missing' ? 'MISSING' : 'SHORT  ';
-  const size = p.certain ? `needs ${formatCount(p.neededBytes)} bytes, has ${formatCount(p.size)}` : `${formatCount(p.neededBytes / p.segmentBytes)} segment(s)`;
+  const size = !p.certain
+    ? `${formatCount(p.segments)} segment(s)`
+    : `${p.kind === 'short' ? `has ${formatCount(p.size)} bytes, needs ${formatCount(p.neededBytes)}` : `needs at least ${formatCount(p.neededBytes)} bytes`} (${formatCount(p.segmentBytes)} when whole)`;
   return `  ${label} ${p.file}  ${size}: ${slru.unit}s ${formatCount(p.firstId)} … ${formatCount(p.lastId)} — ${p.why}`;
 }
 

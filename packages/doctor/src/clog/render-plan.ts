@@ -20,7 +20,7 @@ export function renderClogPlan(plan: ClogPlan): string {
   out.push('Nothing below has been run. Steps in order of safety: take the first that is possible.', '', 'Lost:');
   for (const s of plan.segments) {
     const size = s.kind === 'missing' ? 'missing' : `short: ${formatCount(s.size)} bytes`;
-    out.push(`  ${s.file}  ${size}, needs ${formatCount(s.neededBytes)} (a full segment is ${formatCount(s.segmentBytes)}): IDs ${formatCount(s.firstId)} … ${formatCount(s.lastId)}`);
+    out.push(`  ${s.file}  ${size}, needs at least ${formatCount(s.neededBytes)} (${formatCount(s.segmentBytes)} when whole): IDs ${formatCount(s.firstId)} … ${formatCount(s.lastId)}`);
   }
   for (const x of check.xids.filter((x) => x.lost)) {
     out.push(`  transaction ${x.xid}: ${x.location.file}, byte ${x.location.offset}, shift ${x.location.shift}`);
