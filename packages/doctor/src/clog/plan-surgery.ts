@@ -6,6 +6,9 @@ import type { ClogPlanStep } from './plan-clog.js';
 const XMIN_HINTED = 0x0100 | 0x0200;
 const XMAX_SETTLED = 0x0400 | 0x0800 | 0x1000 | 0x0080;
 const XMAX_IS_MULTI = 0x1000;
+/** t_infomask2: the old and the new version of an update that made no new index entries. */
+const HOT_UPDATED = 0x4000;
+const HEAP_ONLY = 0x8000;
 
 /**
  * The SQL that lists the rows whose status is lost, with the pg_surgery call for each. It reads raw pages with
@@ -27,6 +30,8 @@ export function affectedRowsSql(segments: SegmentProblem[]): string {
     multi && `((${multi}) AND (i.t_infomask & ${XMAX_IS_MULTI}) <> 0 AND (i.t_infomask & 2048) = 0)`,
   ].filter(Boolean);
   return `SELECT c.oid::regclass AS relation, format('(%s,%s)', b, i.lp)::tid AS ctid, i.t_xmin, i.t_xmax,
+       CASE WHEN (i.t_infomask2 & ${HOT_UPDATED}) <> 0 THEN 'HOT-updated: its newer version is reached through it'
+            WHEN (i.t_infomask2 & ${HEAP_ONLY}) <> 0 THEN 'heap-only: the newer version of a HOT update' END AS hot,
        format('SELECT heap_force_freeze(%L::regclass, ARRAY[%L]::tid[]);', c.oid::regclass, format('(%s,%s)', b, i.lp)) AS keep,
        format('SELECT heap_force_kill(%L::regclass, ARRAY[%L]::tid[]);', c.oid::regclass, format('(%s,%s)', b, i.lp)) AS remove
   FROM pg_class c
@@ -56,7 +61,8 @@ export function surgeryStep(check: ClogReport, segments: SegmentProblem[]): Clog
     '-- For each row, run the statement of one column:',
     '--   keep:   heap_force_freeze: the row counts as committed and never deleted (its xmin frozen, its xmax cleared);',
     '--   remove: heap_force_kill:   the row is gone, as if its insert had rolled back or its delete had committed.',
-    '-- Then, per table: VACUUM (VERBOSE) <table>; and pg_amcheck --heapallindexed for its indexes.',
+    '-- Then rebuild every table you changed: pg_dump -t <table> (or CREATE TABLE … AS SELECT * FROM <table>), drop it, restore it;',
+    '-- and run pg_amcheck --heapallindexed on the database. REINDEX alone is not enough after removing a HOT-updated row.',
   );
   return {
     title: 'Per row, with pg_surgery (PostgreSQL 14+)',
@@ -66,7 +72,8 @@ export function surgeryStep(check: ClogReport, segments: SegmentProblem[]): Clog
     consequences: [
       'Only the rows listed change; every other row of the table reads again, with its real status.',
       'keep on a row whose xmax is lost undoes a delete (for an update, both versions are then live: a duplicate); remove on a row whose xmin is lost drops an insert that may have committed.',
-      'Indexes keep entries for removed rows until VACUUM; a unique index may then hold two live rows for one key if both versions were kept.',
+      'Removing the old version of a HOT update (column "hot") hides the kept new version from every index of the table: a sequential scan reads it, an index scan does not, and REINDEX fails with "failed to find parent tuple for heap-only tuple" (measured on 15). Rebuilding the table from a dump or a CREATE TABLE … AS fixes it.',
+      'A unique index may hold two live rows for one key if both versions of an update were kept.',
     ],
   };
 }
