@@ -2,6 +2,7 @@ import type { CheckDefinition } from '../engine/define-check.js';
 import autovacuumDisabled from './autovacuum-disabled.js';
 import autovacuumLag from './autovacuum-lag.js';
 import checksumFailures from './checksum-failures.js';
+import clogMissing from './clog-missing.js';
 import deadTuples from './dead-tuples.js';
 import deadlocks from './deadlocks.js';
 import idleInTransaction from './idle-in-transaction.js';
@@ -24,6 +25,7 @@ export const CHECKS: readonly CheckDefinition[] = Object.freeze([
   autovacuumDisabled,
   autovacuumLag,
   checksumFailures,
+  clogMissing,
   deadTuples,
   deadlocks,
   idleInTransaction,

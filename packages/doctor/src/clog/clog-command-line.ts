@@ -12,7 +12,7 @@ export function shellWord(text: string): string {
 export function clogCommandLine(sub: 'check' | 'plan', source: ClogSourceInfo, xids: readonly number[] = []): string {
   const where =
     source.kind === 'pgdata'
-      ? `--pgdata ${shellWord(source.dataDirectory)}`
+      ? `--pgdata ${source.dataDirectory === '$PGDATA' ? '"$PGDATA"' : shellWord(source.dataDirectory)}`
       : shellWord(`postgresql://${encodeURIComponent(source.user)}@${urlHost(source.host)}:${source.port}/${encodeURIComponent(source.database)}`);
   return ['mvcc-doctor', 'clog', sub, where, ...xids.map((x) => `--xid ${x}`)].join(' ');
 }

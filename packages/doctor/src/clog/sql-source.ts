@@ -3,9 +3,9 @@ import { DoctorError } from '../connect/doctor-error.js';
 import { pgErrorOf } from '../connect/pg-error.js';
 import type { Session } from '../connect/safe-session.js';
 import type { ClogSource, XidProbe } from './clog-source.js';
-import { readOffsetEntry, TAIL_BYTES, type ClogInventory, type SegmentFile } from './inventory.js';
 import { findLogHits, LOG_TAIL_BYTES } from './log-xids.js';
-import { ID_SPACE, SLRU_DIRS, slruGeometry, segmentName, segmentOf, type SlruDir } from './slru.js';
+import { inventoryFromRow, SEGMENTS_SQL, type SegmentsRow } from './segments-sql.js';
+import { ID_SPACE } from './slru.js';
 import { locateXid } from './xid-location.js';
 
 /** The functions that list and read the SLRU files: superuser, or an explicit GRANT EXECUTE on each. */
@@ -35,14 +35,6 @@ const factsSql = (snapshotXmax: string) => `SELECT current_setting('server_versi
     (SELECT json_agg(json_build_object('name', application_name, 'address', client_addr::text)) FROM pg_stat_replication) AS downstreams,
     (SELECT json_object_agg(name, coalesce(installed_version, '')) FROM pg_available_extensions WHERE name IN ('pg_surgery', 'pageinspect')) AS extensions
   FROM pg_control_checkpoint() c`;
-
-/** Every segment file of the SLRU directories with its size and last bytes, in one statement. */
-const FILES_SQL = `SELECT d.dir, f.name, s.size,
-    pg_read_binary_file(d.dir || '/' || f.name, greatest(s.size - ${TAIL_BYTES}, 0), least(s.size, ${TAIL_BYTES}), true) AS tail
-  FROM unnest($1::text[]) AS d(dir)
-  CROSS JOIN LATERAL pg_ls_dir(d.dir, true, false) AS f(name)
-  CROSS JOIN LATERAL pg_stat_file(d.dir || '/' || f.name, true) AS s
-  WHERE f.name ~ '^[0-9A-F]{4,6}$' AND s.size IS NOT NULL`;
 
 const BYTES_SQL = 'SELECT pg_read_binary_file($1, $2, $3, true) AS b';
 
@@ -140,30 +132,13 @@ export function sqlSource(session: Session, conn: ConnOptions): ClogSource {
         skipped.push({ what: 'segment files', reason: `needs superuser (or GRANT EXECUTE ON FUNCTION ${FILE_FUNCTIONS.join(', ')} TO ${row?.role ?? '<role>'})` });
         return undefined;
       }
-      const rows = await session.query<{ dir: SlruDir; name: string; size: number; tail: Buffer | null }>(FILES_SQL, [SLRU_DIRS]);
-      const files = { 'pg_xact': [], 'pg_multixact/offsets': [], 'pg_multixact/members': [] } as Record<SlruDir, SegmentFile[]>;
-      for (const r of rows) files[r.dir].push({ name: r.name, size: r.size, tail: r.tail ?? new Uint8Array() });
-      const bytes = async (file: string, offset: number, length: number) => (await session.query<{ b: Buffer | null }>(BYTES_SQL, [file, offset, length]))[0]?.b;
-      const offsets = slruGeometry('pg_multixact/offsets', facts.server.blockSize);
-      const oldestMultiOffset =
-        facts.oldestMulti === facts.checkpoint.nextMulti
-          ? facts.checkpoint.nextMultiOffset
-          : readOffsetEntry(await bytes(`pg_multixact/offsets/${segmentName(segmentOf(offsets, facts.oldestMulti))}`, (facts.oldestMulti % offsets.perSegment) * 4, 4));
+      const [segments] = await session.query<SegmentsRow>(SEGMENTS_SQL);
       const statusBytes = new Map<number, number | undefined>();
       for (const xid of xids) {
         const at = locateXid(xid, { blockSize: facts.server.blockSize });
-        statusBytes.set(xid, (await bytes(at.file, at.offset, 1))?.[0]);
+        statusBytes.set(xid, (await session.query<{ b: Buffer | null }>(BYTES_SQL, [at.file, at.offset, 1]))[0]?.b?.[0]);
       }
-      return {
-        blockSize: facts.server.blockSize,
-        inRecovery: facts.server.inRecovery,
-        checkpoint: facts.checkpoint,
-        oldestXid: facts.oldestXid,
-        oldestMulti: facts.oldestMulti,
-        ...(oldestMultiOffset === undefined ? {} : { oldestMultiOffset }),
-        files,
-        statusBytes,
-      } satisfies ClogInventory;
+      return inventoryFromRow(segments!, statusBytes);
     },
 
     async probe(facts, fullXids) {

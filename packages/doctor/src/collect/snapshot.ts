@@ -1,3 +1,4 @@
+import type { SegmentsRow } from '../clog/segments-sql.js';
 import type {
   ActivityRow,
   DatabaseRow,
@@ -37,6 +38,8 @@ export interface Snapshot {
   standbys?: StandbyRow[];
   vacuumProgress?: VacuumProgressRow[];
   multixactMembers?: MultixactMembersRow[];
+  /** One row: the commit log's and MultiXacts' segment files and the IDs they must cover. */
+  clogSegments?: SegmentsRow[];
   /** Per database name. */
   tables: Record<string, TableRow[]>;
   locks: Record<string, LockRow[]>;
