@@ -1,4 +1,4 @@
-/** mvcc-doctor's public API: diagnose, the freeze rescue, the serve daemon and log analysis. The lab (throwaway clusters and fault scenarios) is the private workspace package @mvcc-doctor/lab. */
+/** mvcc-doctor's public API: diagnose, the freeze rescue, the serve daemon, log analysis and the missing-clog check and plan. The lab (throwaway clusters and fault scenarios) is the private workspace package @mvcc-doctor/lab. */
 export { VERSION } from './version.js';
 export { diagnose, type DiagnoseOptions } from './diagnose.js';
 export { resolveConnOptions, type ConnOptions, type ConnInputs } from './connect/conn-options.js';
@@ -20,3 +20,9 @@ export { followLogs, type FollowLogsOptions } from './logs/follow-logs.js';
 export type { LogEvent, LogEventClass } from './logs/log-event.js';
 export type { LogRecord, LogFormat } from './logs/log-record.js';
 export type { LogSummary } from './logs/report/log-summary.js';
+export { checkClog, type ClogCheckOptions, type ClogReport, type XidReport } from './clog/check-clog.js';
+export { planClog, buildClogPlan, type ClogPlan, type ClogPlanStep } from './clog/plan-clog.js';
+export { renderClogCheck } from './clog/render-check.js';
+export { renderClogPlan } from './clog/render-plan.js';
+export { locateXid, parseXid, type XidLocation, type XactStatus } from './clog/xid-location.js';
+export type { SegmentProblem, SlruAnalysis } from './clog/analyze-slru.js';
