@@ -45,7 +45,8 @@ export function renderClogCheck(report: ClogReport): string {
 export function describeSource(source: ClogSourceInfo, server: ClogServer): string {
   const role = server.inRecovery ? 'standby' : 'primary';
   if (source.kind === 'sql') {
-    return `PostgreSQL ${server.version ?? server.major} at ${source.user}@${source.host}:${source.port} (${role})${server.dataDirectory ? `, data directory ${server.dataDirectory}` : ''}`;
+    const replay = server.replayLsn ? `, replayed to ${server.replayLsn}` : '';
+    return `PostgreSQL ${server.version ?? server.major} at ${source.user}@${source.host}:${source.port} (${role}${replay})${server.dataDirectory ? `, data directory ${server.dataDirectory}` : ''}`;
   }
   return `PostgreSQL ${server.major} data directory ${source.dataDirectory} (${source.running ? 'server running' : 'no server running'}; ${source.state}; ${role})`;
 }

@@ -5,6 +5,7 @@ import { Cluster, standbyClogMissing, type StandbyClogMissingFault } from '@mvcc
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClogReport } from '../../src/clog/check-clog.js';
 import type { ClogPlan } from '../../src/clog/plan-clog.js';
+import { cli } from '../check/run-check.js';
 import { clogJson, NO_RESETWAL } from './clog-env.js';
 
 /** Run one line of a plan, as a person would paste it into a shell. */
@@ -37,6 +38,8 @@ describe.skipIf(Boolean(NO_RESETWAL))('clog check and plan on a standby that lac
     expect(doc.transactions.checkpointNext).toBe(Number(rows[0]!.next_xid.split(':')[1]));
     expect(doc.slrus[0]!.problems).toEqual([expect.objectContaining({ file: fault.segment, kind: 'missing', certain: true })]);
     expect(doc.xids[0]).toMatchObject({ xid, from: ['xid'], file: 'missing', lost: true, location: { file: fault.segment, offset: Math.floor(xid / 4), shift: (xid % 4) * 2 } });
+    const text = await cli(['clog', 'check', standby.connectionString()]);
+    expect(text.stdout).toMatch(/^mvcc-doctor clog check — PostgreSQL 15\.\d+ .* \(standby, replayed to [0-9A-F]+\/[0-9A-F]+\), data directory /);
   });
 
   it('the primary has it: exit 0 there', async () => {
