@@ -96,6 +96,15 @@ function fakeSegmentStep(check: ClogReport, segments: SegmentProblem[]): ClogPla
   const copy = pathIn(server, '', RESCUE);
   const xact = segments.filter((s) => s.dir === 'pg_xact');
   const multi = segments.filter((s) => s.dir !== 'pg_xact');
+  if (xact.length === 0) {
+    return {
+      title: 'Last resort: write a fake segment, on a stopped copy, then dump and restore',
+      safety: 'last-resort',
+      when: 'Not for MultiXact segments: no fill gives lost MultiXactIds a meaning. Copy them (step 1), or free their rows with heap_force_freeze (step 2).',
+      commands: [],
+      consequences: [],
+    };
+  }
   const commands = [
     '# Only on a STOPPED COPY: the original data directory stays as it is, for the steps above and for later.',
     `pg_ctl stop -D ${data} -m fast`,

@@ -15,7 +15,7 @@ const HEAP_ONLY = 0x8000;
  * pageinspect: a SELECT would itself fail on the first such row. A row needs pg_xact only when its xmin (or
  * xmax) is not hinted yet; a lost MultiXactId matters when it is the row's xmax.
  */
-export function affectedRowsSql(segments: SegmentProblem[]): string {
+export function affectedRowsSql(segments: SegmentProblem[]): string | undefined {
   const within = (column: string, dir: SegmentProblem['dir']) =>
     segments
       .filter((s) => s.dir === dir)
@@ -29,6 +29,7 @@ export function affectedRowsSql(segments: SegmentProblem[]): string {
     xmax && `((${xmax}) AND (i.t_infomask & ${XMAX_SETTLED}) = 0)`,
     multi && `((${multi}) AND (i.t_infomask & ${XMAX_IS_MULTI}) <> 0 AND (i.t_infomask & 2048) = 0)`,
   ].filter(Boolean);
+  if (conditions.length === 0) return undefined; // only member segments: no row names a member offset
   return `SELECT c.oid::regclass AS relation, format('(%s,%s)', b, i.lp)::tid AS ctid, i.t_xmin, i.t_xmax,
        CASE WHEN (i.t_infomask2 & ${HOT_UPDATED}) <> 0 THEN 'HOT-updated: its newer version is reached through it'
             WHEN (i.t_infomask2 & ${HEAP_ONLY}) <> 0 THEN 'heap-only: the newer version of a HOT update' END AS hot,
@@ -53,11 +54,21 @@ export function surgeryStep(check: ClogReport, segments: SegmentProblem[]): Clog
     if (server.pgSurgery === null) when += ' pg_surgery is not installed on this server: install the contrib package of this version first.';
     if (server.pageinspect === null) when += ' pageinspect (to find the rows) is not installed either: the same contrib package has it.';
   }
+  const query = affectedRowsSql(segments);
+  if (!query) {
+    return {
+      title: 'Per row, with pg_surgery (PostgreSQL 14+)',
+      safety: 'per-row',
+      when: 'Not for pg_multixact/members alone: rows name MultiXactIds, not member offsets, so no query finds the rows those members belong to. Copy the files (step 1).',
+      commands: [],
+      consequences: [],
+    };
+  }
   steps.push(
     '-- In every database, as a superuser (the query reads each table\'s pages once; on a large database restrict c.oid to the tables the errors name):',
     'CREATE EXTENSION IF NOT EXISTS pageinspect;',
     'CREATE EXTENSION IF NOT EXISTS pg_surgery;',
-    affectedRowsSql(segments),
+    query,
     '-- For each row, run the statement of one column:',
     '--   keep:   heap_force_freeze: the row counts as committed and never deleted (its xmin frozen, its xmax cleared);',
     '--   remove: heap_force_kill:   the row is gone, as if its insert had rolled back or its delete had committed.',
