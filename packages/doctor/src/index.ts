@@ -1,4 +1,4 @@
-/** mvcc-doctor's public API: diagnose, the freeze rescue, the serve daemon, log analysis and verify. The lab (throwaway clusters and fault scenarios) is the private workspace package @mvcc-doctor/lab. */
+/** mvcc-doctor's public API: diagnose, the freeze rescue, the serve daemon, log analysis, verify, and the missing-clog check and plan. The lab (throwaway clusters and fault scenarios) is the private workspace package @mvcc-doctor/lab. */
 export { VERSION } from './version.js';
 export { diagnose, type DiagnoseOptions } from './diagnose.js';
 export { resolveConnOptions, type ConnOptions, type ConnInputs } from './connect/conn-options.js';
@@ -26,3 +26,9 @@ export { renderVerifyText } from './verify/render-text.js';
 export { renderVerifyMarkdown } from './verify/render-markdown.js';
 export type { VerifyReport, VerificationSummary } from './verify/verify-report.js';
 export type { VerificationId, VerifyFinding, VerifyGap, VerifySubject } from './verify/verification.js';
+export { checkClog, type ClogCheckOptions, type ClogReport, type XidReport } from './clog/check-clog.js';
+export { planClog, buildClogPlan, type ClogPlan, type ClogPlanStep } from './clog/plan-clog.js';
+export { renderClogCheck } from './clog/render-check.js';
+export { renderClogPlan } from './clog/render-plan.js';
+export { locateXid, parseXid, type XidLocation, type XactStatus } from './clog/xid-location.js';
+export type { SegmentProblem, SlruAnalysis } from './clog/analyze-slru.js';

@@ -24,6 +24,7 @@ export {
 export { clustersInZones, type ZoneClusters } from './zone-clusters.js';
 export { uniqueName, type Fault } from './scenarios/fault.js';
 export { autovacuumDisabled, type AutovacuumDisabledFault, type AutovacuumDisabledOptions } from './scenarios/autovacuum-disabled.js';
+export { clogMissing, writeUnhintedRows, XIDS_PER_CLOG_SEGMENT, type ClogMissingFault, type ClogMissingOptions, type LostTransactions, type UnhintedRows } from './scenarios/clog-missing.js';
 export { checksumFailures, type ChecksumFailuresFault, type ChecksumFailuresOptions } from './scenarios/checksum-failures.js';
 export { deadlocks, type DeadlockSession, type DeadlocksFault, type DeadlocksOptions } from './scenarios/deadlocks.js';
 export { idleInTransaction, type IdleInTransactionFault, type IdleInTransactionOptions } from './scenarios/idle-in-transaction.js';
@@ -40,5 +41,6 @@ export { longTransaction, type LongTransactionFault, type LongTransactionOptions
 export { mxidWraparound, type MxidAgedTable, type MxidWraparoundFault, type MxidWraparoundOptions, type MxidZone } from './scenarios/mxid-wraparound.js';
 export { preparedTransaction, type PreparedLock, type PreparedTransactionFault, type PreparedTransactionOptions, type TableLockMode } from './scenarios/prepared-transaction.js';
 export { replicationSlot, type ReplicationSlotFault, type ReplicationSlotOptions, type SlotState } from './scenarios/replication-slot.js';
+export { standbyClogMissing, type StandbyClogMissingFault, type StandbyClogMissingOptions } from './scenarios/standby-clog-missing.js';
 export { standbyFeedback, type StandbyFeedbackFault, type StandbyFeedbackOptions } from './scenarios/standby-feedback.js';
 export { xidWraparound, type XidAgedTable, type XidWraparoundFault, type XidWraparoundOptions, type XidZone } from './scenarios/xid-wraparound.js';

@@ -3,6 +3,7 @@ import autovacuumDisabled from './autovacuum-disabled.js';
 import autovacuumLag from './autovacuum-lag.js';
 import autovacuumLoop from './autovacuum-loop.js';
 import checksumFailures from './checksum-failures.js';
+import clogMissing from './clog-missing.js';
 import deadTuples from './dead-tuples.js';
 import deadlocks from './deadlocks.js';
 import idleInTransaction from './idle-in-transaction.js';
@@ -26,6 +27,7 @@ export const CHECKS: readonly CheckDefinition[] = Object.freeze([
   autovacuumLag,
   autovacuumLoop,
   checksumFailures,
+  clogMissing,
   deadTuples,
   deadlocks,
   idleInTransaction,

@@ -14,6 +14,7 @@ Commands:
   freeze [plan|run] [conn]  the wraparound rescue: plan (default), or run it (see: mvcc-doctor freeze --help)
   logs FILE…     read server logs for deadlocks, lock waits, vacuum, wraparound, corruption (see: mvcc-doctor logs --help)
   verify [conn]  after an incident: orphans, duplicates, sequences, invariants, amcheck (see: mvcc-doctor verify --help)
+  clog check|plan [conn]  a missing commit log: find the lost pg_xact segments, plan the recovery (see: mvcc-doctor clog --help)
   serve          watch clusters: history, forecasts, alerts, /metrics, dashboard (see: mvcc-doctor serve --help)
   demo           start an embedded PostgreSQL, reproduce the incidents, diagnose them, clean up
   help           this text
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[], io: CommandIO) => 
   serve: async () => (await import('./serve-command.js')).serveCommand,
   logs: async () => (await import('./logs-command.js')).logsCommand,
   verify: async () => (await import('./verify-command.js')).verifyCommand,
+  clog: async () => (await import('./clog-command.js')).clogCommand,
 };
 
 /** The CLI as a function: argv in, exit code out; errors become one line and exit 3, never a stack trace. */

@@ -1,3 +1,4 @@
+import { SEGMENTS_SQL } from '../clog/segments-sql.js';
 import type { Dataset } from './dataset.js';
 
 /** Excludes our own sessions, so the doctor never reports itself. */
@@ -184,4 +185,12 @@ export const xidClocks: Dataset = {
   },
 };
 
-export const CLUSTER_DATASETS: Dataset[] = [server, settings, databases, activity, prepared, slots, standbys, vacuumProgress, multixactMembers, xidClocks];
+/** The pg_xact and pg_multixact segment files and the IDs they must cover (see clog/segments-sql.ts). */
+export const clogSegments: Dataset = {
+  name: 'clogSegments',
+  scope: 'cluster',
+  needs: 'superuser',
+  sql: { 120000: SEGMENTS_SQL },
+};
+
+export const CLUSTER_DATASETS: Dataset[] = [server, settings, databases, activity, prepared, slots, standbys, vacuumProgress, multixactMembers, xidClocks, clogSegments];

@@ -1,3 +1,4 @@
+import type { SegmentsRow } from '../clog/segments-sql.js';
 import type {
   ActivityRow,
   DatabaseRow,
@@ -42,6 +43,8 @@ export interface Snapshot {
   multixactMembers?: MultixactMembersRow[];
   /** Evidence of the XID rate over minutes or hours: since the last checkpoint, since a relation's last vacuum. */
   xidClocks?: XidClockRow[];
+  /** One row: the commit log's and MultiXacts' segment files and the IDs they must cover. */
+  clogSegments?: SegmentsRow[];
   /** Per database name. */
   tables: Record<string, TableRow[]>;
   locks: Record<string, LockRow[]>;

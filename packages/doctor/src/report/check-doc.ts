@@ -14,6 +14,7 @@ const DATASET_SOURCES: Record<DatasetName, string> = {
   vacuumProgress: 'pg_stat_progress_vacuum joined to pg_stat_activity',
   multixactMembers: 'pg_control_checkpoint() and the pg_multixact offsets (superuser only)',
   xidClocks: 'pg_control_checkpoint() and the last vacuum of each relation (pg_class, table statistics)',
+  clogSegments: 'pg_ls_dir(), pg_stat_file() and pg_read_binary_file() on pg_xact and pg_multixact, pg_control_checkpoint() and pg_database (superuser only)',
   tables: 'pg_class and the table statistics, in every database',
   locks: 'pg_locks, in every database',
 };

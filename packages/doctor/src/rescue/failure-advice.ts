@@ -1,3 +1,4 @@
+import { locateXid } from '../clog/xid-location.js';
 import type { PgError } from '../connect/pg-error.js';
 import { formatCount } from '../report/format.js';
 import type { PlannedRelation } from './freeze-plan.js';
@@ -14,6 +15,7 @@ export interface FailureAdvice {
 }
 
 
+const CLOG = /could not access status of transaction (\d+)/i;
 const LOST = /Connection terminated|not queryable|ECONNRESET|EPIPE|socket hang up|connection.*(closed|lost)/i;
 
 /** Classify the error of a VACUUM and say what to do next; the run goes on with the other relations either way. */
@@ -22,6 +24,19 @@ export function adviseFailure(error: PgError, relation: PlannedRelation, lockTim
   const message = error.message ?? '';
   const where = `in database "${relation.database}"`;
   const holds = `Until it is frozen it holds "${relation.database}" at ${formatCount(relation.xidAge)} XIDs`;
+  // Before the bad-block test: a missing pg_xact file is also SQLSTATE 58P01, but no block is bad.
+  const clog = CLOG.exec(message);
+  if (clog) {
+    const at = locateXid(Number(clog[1]));
+    return {
+      kind: 'corruption',
+      retry: false,
+      nextStep:
+        `${holds}. The commit status of transaction ${clog[1]} cannot be read: its bits are at byte ${at.offset} of ${at.file}, a file that is missing or short. ` +
+        `Run mvcc-doctor clog check --xid ${clog[1]} (with this connection, or --pgdata on the database host) to list every missing segment, ` +
+        `then mvcc-doctor clog plan --xid ${clog[1]}: copy the file from a standby or a backup first.`,
+    };
+  }
   if (code === 'XX001' || code === '58P01' || /invalid page in block|could not read block/i.test(message)) {
     return {
       kind: 'corruption',
@@ -58,9 +73,6 @@ export function adviseFailure(error: PgError, relation: PlannedRelation, lockTim
   }
   if (code === '57P01' || code === '57P02' || code === '57P03' || code.startsWith('08') || (!/^[0-9A-Z]{5}$/.test(code) && LOST.test(message))) {
     return { kind: 'connection', retry: true, nextStep: 'The session was lost; it is retried once at the end with a new one. If the server restarted, run freeze again.' };
-  }
-  if (/could not access status of transaction/i.test(message)) {
-    return { kind: 'corruption', retry: false, nextStep: `${holds}. Its commit log (pg_xact) is missing for an old XID: restore the file from a backup or standby; see the server log.` };
   }
   return { kind: 'other', retry: false, nextStep: `See the server log ${where} around this time for the full error, fix its cause, and run freeze again.` };
 }

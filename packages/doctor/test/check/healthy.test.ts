@@ -31,7 +31,7 @@ describe.each([18, 15, 14])('a healthy PostgreSQL %i cluster', (major) => {
       xid_rate_basis: expect.stringMatching(/ s sample/),
     });
     expect(Math.floor(report.server.version_num / 10000)).toBe(major);
-    expect(CHECKS).toHaveLength(17);
+    expect(CHECKS).toHaveLength(18);
   });
 
   it('the terminal and Markdown reports say so', async () => {
