@@ -94,6 +94,11 @@ for (const { major, prefix, detect } of SERVERS) {
         expect(held, `${file}: an autovacuum that could not remove tuples`).toBeDefined();
         if (major >= 15) expect(held!.fields.removable_cutoff_age).toEqual(expect.any(Number));
         expect(of('temp-file')[0]!.fields.size_bytes).toBeGreaterThan(0);
+        // The forgotten transaction that kept the tuples was ended by idle_in_transaction_session_timeout: named.
+        const accounts = analyses.get(file)!.summary.vacuum_left_behind.find((v) => v.relation.endsWith('accounts'));
+        const holder = accounts?.held_by?.[0];
+        expect(holder, `${file}: what held the accounts vacuum`).toMatchObject({ class: 'idle-in-transaction-timeout', pid: of('idle-in-transaction-timeout')[0]!.pid });
+        if (tagged) expect(holder!.origin).toMatchObject({ origin: 'src/orders.ts:42' });
         expect(of('deadlock')[0]!.fields.processes).toHaveLength(2);
       }
     });

@@ -2,6 +2,7 @@ import type { Severity } from '../../engine/finding.js';
 import type { StatementSummary } from '../classify/statement-stats.js';
 import type { LogEvent, LogEventClass } from '../log-event.js';
 import type { ReadStats } from '../read/read-stats.js';
+import type { HorizonHolder } from './horizon-suspects.js';
 
 /** What a log says, summed up: the report every renderer draws from (and the "summary" of --json). */
 export interface LogSummary {
@@ -18,7 +19,17 @@ export interface LogSummary {
   /** The longest lock waits, with what held the lock. */
   lock_waits: { after_ms: number; state: string; lock_mode: string; object: string; relation?: string; holders: number[]; queue: number[]; pid?: number; time?: string; statement?: string }[];
   /** Tables whose (auto)vacuum left dead tuples it could not remove: a horizon held them. */
-  vacuum_left_behind: { database?: string; relation: string; runs: number; not_removable_max: number; not_removable_total: number; cutoff_age_max?: number; last_time?: string }[];
+  vacuum_left_behind: {
+    database?: string;
+    relation: string;
+    runs: number;
+    not_removable_max: number;
+    not_removable_total: number;
+    cutoff_age_max?: number;
+    last_time?: string;
+    /** The sessions the log shows with a transaction open at the last such vacuum: what likely held the horizon. */
+    held_by?: HorizonHolder[];
+  }[];
   /** "must be vacuumed within N transactions", per database over time. */
   wraparound: { database: string; first_time?: string; last_time?: string; remaining_first: number; remaining_last: number; warnings: number }[];
   /** Corruption and the stop zone, first of all: every such event (at most 100). */

@@ -27,8 +27,11 @@ export function renderLogsMarkdown(summary: LogSummary): string {
     out.push('');
   }
   if (summary.vacuum_left_behind.length > 0) {
-    out.push('## Vacuum left dead tuples behind', '', '| table | runs | not removable (max) | removable cutoff age (max) |', '| --- | ---: | ---: | ---: |');
-    for (const v of summary.vacuum_left_behind) out.push(`| ${cell(`${v.database ? `${v.database}.` : ''}${v.relation}`)} | ${v.runs} | ${formatCount(v.not_removable_max)} | ${v.cutoff_age_max === undefined ? '' : formatCount(v.cutoff_age_max)} |`);
+    out.push('## Vacuum left dead tuples behind', '', '| table | runs | not removable (max) | removable cutoff age (max) | likely held by |', '| --- | ---: | ---: | ---: | --- |');
+    for (const v of summary.vacuum_left_behind) {
+      const held = (v.held_by ?? []).map((h) => `pid ${h.pid ?? '?'} ${h.class}${h.origin?.origin ? ` (${h.origin.origin})` : ''}`).join('; ');
+      out.push(`| ${cell(`${v.database ? `${v.database}.` : ''}${v.relation}`)} | ${v.runs} | ${formatCount(v.not_removable_max)} | ${v.cutoff_age_max === undefined ? '' : formatCount(v.cutoff_age_max)} | ${cell(held)} |`);
+    }
     out.push('');
   }
   if (summary.wraparound.length > 0) {

@@ -45,6 +45,10 @@ export function renderLogsText(summary: LogSummary): string {
     for (const v of summary.vacuum_left_behind) {
       const cutoff = v.cutoff_age_max !== undefined ? `, removable cutoff up to ${formatCount(v.cutoff_age_max)} XIDs old` : '';
       out.push(`  ${v.database ? `${v.database}.` : ''}${v.relation}: ${v.runs} run(s), up to ${formatCount(v.not_removable_max)} dead tuples not yet removable${cutoff}`);
+      for (const h of v.held_by ?? []) {
+        const code = [h.origin?.app, h.origin?.origin, h.origin?.route].filter(Boolean).join(' ');
+        out.push(`    held by pid ${h.pid ?? '?'}${code ? ` (${code})` : ''}: ${h.why}`);
+      }
     }
   }
   if (summary.wraparound.length > 0) {

@@ -2,6 +2,7 @@ import type { Origin } from '../../engine/finding.js';
 import type { StatementSummary } from '../classify/statement-stats.js';
 import type { LogEvent } from '../log-event.js';
 import type { ReadStats } from '../read/read-stats.js';
+import { addSuspect, holdersAt, suspectOf, type HorizonSuspect } from './horizon-suspects.js';
 import { URGENT_CLASSES, type LogSummary } from './log-summary.js';
 
 const TOP_LOCK_WAITS = 10;
@@ -22,6 +23,8 @@ export interface SummarizerState {
   vacuums: Map<string, LogSummary['vacuum_left_behind'][number]>;
   wraparound: Map<string, LogSummary['wraparound'][number]>;
   urgent: LogEvent[];
+  suspects: HorizonSuspect[];
+  leftBehindAt: Map<string, number>;
 }
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
@@ -39,11 +42,14 @@ export class EventSummarizer {
   private vacuums = new Map<string, LogSummary['vacuum_left_behind'][number]>();
   private wraparound = new Map<string, LogSummary['wraparound'][number]>();
   private urgent: LogEvent[] = [];
+  /** Sessions seen with a transaction open, and when each table's vacuum last left tuples behind (epoch ms). */
+  private suspects: HorizonSuspect[] = [];
+  private leftBehindAt = new Map<string, number>();
 
   /** What was gathered, as data a worker thread can send (structured clone keeps the Maps). */
   state(): SummarizerState {
-    const { first, last, count, byClass, bySeverity, hours, deadlocks, lockWaits, vacuums, wraparound, urgent } = this;
-    return { first, last, count, byClass, bySeverity, hours, deadlocks, lockWaits, vacuums, wraparound, urgent };
+    const { first, last, count, byClass, bySeverity, hours, deadlocks, lockWaits, vacuums, wraparound, urgent, suspects, leftBehindAt } = this;
+    return { first, last, count, byClass, bySeverity, hours, deadlocks, lockWaits, vacuums, wraparound, urgent, suspects, leftBehindAt };
   }
 
   /** Adds what was gathered from the part of the log that comes next (`state` of another summarizer). */
@@ -91,6 +97,8 @@ export class EventSummarizer {
       mine.last_time = entry.last_time ?? mine.last_time;
     }
     this.urgent.push(...next.urgent.slice(0, MAX_URGENT - this.urgent.length));
+    for (const suspect of next.suspects) addSuspect(this.suspects, suspect);
+    for (const [key, at] of next.leftBehindAt) this.leftBehindAt.set(key, at);
   }
 
   add(event: LogEvent): void {
@@ -106,6 +114,8 @@ export class EventSummarizer {
       counts.set(event.class, (counts.get(event.class) ?? 0) + 1);
     }
     if (URGENT_CLASSES.has(event.class) && this.urgent.length < MAX_URGENT) this.urgent.push(event);
+    const suspect = suspectOf(event);
+    if (suspect) addSuspect(this.suspects, suspect);
     if (event.class === 'deadlock') this.addDeadlock(event);
     else if (event.class === 'lock-wait' || event.class === 'lock-timeout') this.addLockWait(event);
     else if (event.class === 'autovacuum') this.addVacuum(event);
@@ -123,7 +133,14 @@ export class EventSummarizer {
       timeline: hours.map(([hour, counts]) => ({ hour: iso(hour)!, counts: Object.fromEntries(counts) })),
       deadlocks: [...this.deadlocks.values()].sort((a, b) => b.count - a.count),
       lock_waits: this.lockWaits,
-      vacuum_left_behind: [...this.vacuums.values()].sort((a, b) => b.not_removable_max - a.not_removable_max).slice(0, TOP_VACUUM),
+      vacuum_left_behind: [...this.vacuums]
+        .sort(([, a], [, b]) => b.not_removable_max - a.not_removable_max)
+        .slice(0, TOP_VACUUM)
+        .map(([key, entry]) => {
+          const at = this.leftBehindAt.get(key);
+          const held = at === undefined ? [] : holdersAt(at, entry.database, this.suspects);
+          return held.length > 0 ? { ...entry, held_by: held } : entry;
+        }),
       wraparound: [...this.wraparound.values()].sort((a, b) => a.remaining_last - b.remaining_last),
       urgent: this.urgent,
       statements,
@@ -185,6 +202,7 @@ export class EventSummarizer {
     const cutoffAge = event.fields.removable_cutoff_age;
     if (typeof cutoffAge === 'number') entry.cutoff_age_max = Math.max(entry.cutoff_age_max ?? 0, cutoffAge);
     entry.last_time = iso(event.time) ?? entry.last_time;
+    if (event.time !== undefined) this.leftBehindAt.set(key, event.time);
   }
 
   private addWraparound(event: LogEvent): void {
