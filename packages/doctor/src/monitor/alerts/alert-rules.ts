@@ -7,7 +7,9 @@ import type { Finding, Subject } from '../../engine/finding.js';
 export const ALERT_NAMES: Readonly<Record<string, string>> = Object.freeze({
   'autovacuum-disabled': 'MvccAutovacuumDisabled',
   'autovacuum-lag': 'MvccAutovacuumOverdue',
+  'autovacuum-loop': 'MvccAutovacuumInCircles',
   'checksum-failures': 'MvccChecksumFailures',
+  'clog-missing': 'MvccClogMissing',
   'dead-tuples': 'MvccDeadTuples',
   deadlocks: 'MvccDeadlocks',
   'freezing-behind': 'MvccFreezingBehind',
