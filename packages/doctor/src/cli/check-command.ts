@@ -1,7 +1,10 @@
 import { parseArgs } from 'node:util';
 import { parseThresholds } from '../engine/thresholds.js';
 import { DoctorError } from '../connect/doctor-error.js';
-import { diagnose } from '../diagnose.js';
+import { examine } from '../diagnose.js';
+import { DEFAULT_THRESHOLDS } from '../engine/thresholds.js';
+import { renderNagios } from '../report/nagios.js';
+import { nagiosPerfdata } from '../report/nagios-perfdata.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderTerminal } from '../report/terminal.js';
 import { parseDuration } from '../engine/parse-duration.js';
@@ -22,6 +25,7 @@ Options:
       --sample DURATION       measure the XID rate over this long for time-to-wraparound (default 1s; 0 = off)
       --json                  machine-readable output (schema: docs/check-json.md)
       --markdown              Markdown output
+      --nagios                one Nagios/Icinga plugin line with perfdata (docs/nagios.md)
       --statement-timeout D   per-query limit (default 30s)
       --lock-timeout D        never wait longer for a lock (default 1s)
       --threshold NAME=VALUE  override a threshold, e.g. idleInTransactionSeconds=0 (repeatable)
@@ -40,6 +44,7 @@ export async function checkCommand(argv: string[], io: CommandIO): Promise<numbe
       sample: { type: 'string', default: '1s' },
       json: { type: 'boolean', default: false },
       markdown: { type: 'boolean', default: false },
+      nagios: { type: 'boolean', default: false },
       'statement-timeout': { type: 'string', default: '30s' },
       'lock-timeout': { type: 'string', default: '1s' },
       threshold: { type: 'string', multiple: true, default: [] },
@@ -54,7 +59,7 @@ export async function checkCommand(argv: string[], io: CommandIO): Promise<numbe
     return 0;
   }
   if (positionals.length > 1) throw new DoctorError('usage', `check takes one connection argument, got ${positionals.length}`);
-  if (values.json && values.markdown) throw new DoctorError('usage', 'choose one of --json and --markdown');
+  if ([values.json, values.markdown, values.nagios].filter(Boolean).length > 1) throw new DoctorError('usage', 'choose one of --json, --markdown and --nagios');
   // Every flag is checked before the first connection, so a typo never costs a connect timeout.
   const sampleMs = parseDuration(values.sample, '--sample');
   const limits = {
@@ -64,8 +69,9 @@ export async function checkCommand(argv: string[], io: CommandIO): Promise<numbe
   };
   const thresholds = parseThresholds(values.threshold);
   const conn = connFromFlags(values, positionals[0], io.env);
-  const report = await diagnose(conn, { dbname: values.dbname, sampleMs, limits, thresholds, apps: values.app });
-  if (values.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
+  const { report, snapshot } = await examine(conn, { dbname: values.dbname, sampleMs, limits, thresholds, apps: values.app });
+  if (values.nagios) io.out(renderNagios(report, nagiosPerfdata(snapshot, { ...DEFAULT_THRESHOLDS, ...thresholds })));
+  else if (values.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
   else if (values.markdown) io.out(renderMarkdown(report));
   else io.out(renderTerminal(report, { color: io.color && !values['no-color'], evidenceRows: values.verbose ? 1000 : 6, verbose: values.verbose }));
   return report.exit_code;
