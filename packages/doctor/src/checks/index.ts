@@ -1,6 +1,7 @@
 import type { CheckDefinition } from '../engine/define-check.js';
 import autovacuumDisabled from './autovacuum-disabled.js';
 import autovacuumLag from './autovacuum-lag.js';
+import bloat from './bloat.js';
 import checksumFailures from './checksum-failures.js';
 import deadTuples from './dead-tuples.js';
 import deadlocks from './deadlocks.js';
@@ -23,6 +24,7 @@ import xminHorizon from './xmin-horizon.js';
 export const CHECKS: readonly CheckDefinition[] = Object.freeze([
   autovacuumDisabled,
   autovacuumLag,
+  bloat,
   checksumFailures,
   deadTuples,
   deadlocks,

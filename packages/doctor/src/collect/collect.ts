@@ -41,7 +41,8 @@ export async function collect(conn: ConnOptions, options: CollectOptions): Promi
     await forEachDatabase(conn, targets, { session: limits, concurrency: options.concurrency, entry, onSkip }, async (session) => {
       for (const dataset of DATABASE_DATASETS) {
         const rows = await readDataset(session, dataset, first, cluster, snapshot.skipped);
-        if (rows) (snapshot[dataset.name as 'tables' | 'locks'] as Record<string, unknown[]>)[session.database] = rows;
+        // tables and locks are always there (possibly empty); a dataset added later appears with its first database.
+        if (rows) ((snapshot as unknown as Record<string, Record<string, unknown[]>>)[dataset.name] ??= {})[session.database] = rows;
       }
     });
     if (options.sampleMs > 0) {
@@ -105,7 +106,8 @@ async function readDataset(
     return undefined;
   }
   try {
-    return await session.query(sql, dataset.params?.(cluster) ?? []);
+    const rows = await session.query(sql, dataset.params?.(cluster) ?? []);
+    return dataset.refine ? await dataset.refine(session, rows) : rows;
   } catch (error) {
     if (error instanceof DoctorError && (error.code === 'privilege' || error.code === 'timeout' || error.code === 'server-error')) {
       skipped.push({ what: dataset.name, database, reason: error.message });

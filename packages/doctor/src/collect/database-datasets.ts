@@ -1,3 +1,4 @@
+import { bloat } from './bloat-dataset.js';
 import type { Dataset } from './dataset.js';
 import { settingNumber, type SettingRow } from './rows.js';
 
@@ -83,4 +84,4 @@ export const locks: Dataset = {
   },
 };
 
-export const DATABASE_DATASETS: Dataset[] = [tables, locks];
+export const DATABASE_DATASETS: Dataset[] = [tables, locks, bloat];

@@ -1,3 +1,4 @@
+import type { BloatRow } from './bloat-dataset.js';
 import type {
   ActivityRow,
   DatabaseRow,
@@ -40,6 +41,8 @@ export interface Snapshot {
   /** Per database name. */
   tables: Record<string, TableRow[]>;
   locks: Record<string, LockRow[]>;
+  /** Per database: tables and B-tree indexes of 1 MB or more, for the bloat estimate. */
+  bloat?: Record<string, BloatRow[]>;
   xidRate?: XidRate;
   /** MultiXact IDs assigned per second over the same sample (absent when VACUUM moved the reference meanwhile). */
   mxidRate?: XidRate;

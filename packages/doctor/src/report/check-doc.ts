@@ -15,6 +15,7 @@ const DATASET_SOURCES: Record<DatasetName, string> = {
   multixactMembers: 'pg_control_checkpoint() and the pg_multixact offsets (superuser only)',
   tables: 'pg_class and the table statistics, in every database',
   locks: 'pg_locks, in every database',
+  bloat: 'pg_class, pg_index, pg_stats and the table statistics, in every database (widths only for tables the role may read); pgstattuple when installed',
 };
 
 /**

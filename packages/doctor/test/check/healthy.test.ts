@@ -30,7 +30,7 @@ describe.each([18, 15, 14])('a healthy PostgreSQL %i cluster', (major) => {
       xid_rate: { xidsPerSecond: expect.any(Number), sampleSeconds: expect.any(Number) },
     });
     expect(Math.floor(report.server.version_num / 10000)).toBe(major);
-    expect(CHECKS).toHaveLength(16);
+    expect(CHECKS).toHaveLength(17);
   });
 
   it('the terminal and Markdown reports say so', async () => {
