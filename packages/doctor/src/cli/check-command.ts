@@ -8,6 +8,7 @@ import { nagiosPerfdata } from '../report/nagios-perfdata.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderTerminal } from '../report/terminal.js';
 import { parseDuration } from '../engine/parse-duration.js';
+import { parseSince } from '../engine/parse-since.js';
 import { CONNECTION_FLAGS, connFromFlags } from './connection-flags.js';
 import type { CommandIO } from './io.js';
 
@@ -29,6 +30,7 @@ Options:
       --statement-timeout D   per-query limit (default 30s)
       --lock-timeout D        never wait longer for a lock (default 1s)
       --threshold NAME=VALUE  override a threshold, e.g. idleInTransactionSeconds=0 (repeatable)
+      --since TIME|AGO        deadlock details from the server log since then: ISO 8601 or 90m, 6h, 7d (default 24h)
       --app URL               an @mvcc-doctor/pg registry endpoint: findings show the opening stack (repeatable)
       --no-color              plain output (also NO_COLOR)
   -v, --verbose               every evidence row, and info findings in full
@@ -49,6 +51,7 @@ export async function checkCommand(argv: string[], io: CommandIO): Promise<numbe
       'lock-timeout': { type: 'string', default: '1s' },
       threshold: { type: 'string', multiple: true, default: [] },
       app: { type: 'string', multiple: true, default: [] },
+      since: { type: 'string' },
       'no-color': { type: 'boolean', default: false },
       verbose: { type: 'boolean', short: 'v', default: false },
       help: { type: 'boolean', default: false },
@@ -68,8 +71,9 @@ export async function checkCommand(argv: string[], io: CommandIO): Promise<numbe
     lockTimeoutMs: parseDuration(values['lock-timeout'], '--lock-timeout', { min: 1 }),
   };
   const thresholds = parseThresholds(values.threshold);
+  const since = values.since === undefined ? undefined : parseSince(values.since, '--since');
   const conn = connFromFlags(values, positionals[0], io.env);
-  const { report, snapshot } = await examine(conn, { dbname: values.dbname, sampleMs, limits, thresholds, apps: values.app });
+  const { report, snapshot } = await examine(conn, { dbname: values.dbname, sampleMs, limits, thresholds, apps: values.app, since });
   if (values.nagios) io.out(renderNagios(report, nagiosPerfdata(snapshot, { ...DEFAULT_THRESHOLDS, ...thresholds })));
   else if (values.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
   else if (values.markdown) io.out(renderMarkdown(report));

@@ -113,5 +113,6 @@ export const bloat: Dataset = {
   name: 'bloat',
   scope: 'database',
   sql: { 120000: BLOAT_SQL },
+  costly: true,
   refine: measureBloatExactly,
 };

@@ -5,6 +5,7 @@ import { forEachDatabase } from '../connect/each-database.js';
 import { DEFAULT_LIMITS, openSession, type Session, type SessionLimits } from '../connect/safe-session.js';
 import { CLUSTER_DATASETS, server as serverDataset } from './cluster-datasets.js';
 import { DATABASE_DATASETS } from './database-datasets.js';
+import { addServerLog } from './server-log.js';
 import { sqlFor, type Dataset, type Privilege } from './dataset.js';
 import type { DatabaseRow, ServerRow } from './rows.js';
 import type { Skip, Snapshot, XidRate } from './snapshot.js';
@@ -17,6 +18,10 @@ export interface CollectOptions {
   limits?: SessionLimits;
   /** Databases examined at once. */
   concurrency?: number;
+  /** Also read the costly datasets (bloat) and the server log: `check` does; the daemon and the rescue do not. */
+  costly?: boolean;
+  /** Epoch ms: server-log events (deadlock details) from this time; the last 24 hours when absent. */
+  logSince?: number;
 }
 
 /** Read every dataset the checks need, once, from every database that accepts connections. */
@@ -36,10 +41,11 @@ export async function collect(conn: ConnOptions, options: CollectOptions): Promi
         (snapshot as unknown as Record<string, unknown>)[dataset.name] = rows;
       }
     }
+    if (options.costly) await addServerLog(entry, snapshot, options.logSince);
     const targets = databasesToExamine(snapshot.databases, options.dbname ?? entry.database, options.dbname !== undefined);
     const onSkip = (database: string, reason: string) => void snapshot.skipped.push({ what: 'database', database, reason });
     await forEachDatabase(conn, targets, { session: limits, concurrency: options.concurrency, entry, onSkip }, async (session) => {
-      for (const dataset of DATABASE_DATASETS) {
+      for (const dataset of DATABASE_DATASETS.filter((d) => options.costly || !d.costly)) {
         const rows = await readDataset(session, dataset, first, cluster, snapshot.skipped);
         // tables and locks are always there (possibly empty); a dataset added later appears with its first database.
         if (rows) ((snapshot as unknown as Record<string, Record<string, unknown[]>>)[dataset.name] ??= {})[session.database] = rows;

@@ -85,3 +85,6 @@ export const locks: Dataset = {
 };
 
 export const DATABASE_DATASETS: Dataset[] = [tables, locks, bloat];
+
+/** Datasets only `check` reads (see Dataset.costly); the checks that use them do not run without them. */
+export const COSTLY_DATASETS: ReadonlySet<string> = new Set(DATABASE_DATASETS.filter((d) => d.costly).map((d) => d.name));

@@ -15,6 +15,11 @@ export interface Dataset {
   needs?: Privilege;
   /** Query parameters, computed from the cluster datasets (thresholds, say). */
   params?: (cluster: Record<string, unknown[]>) => unknown[];
+  /**
+   * It reads a lot (the size of every relation, scans through an extension): `check` reads it, the daemon's periodic
+   * looks and the rescue do not (CollectOptions.costly).
+   */
+  costly?: boolean;
   /** A second step on the same session over the rows read (measure some exactly, read an extension's view…). */
   refine?: (session: Session, rows: unknown[]) => Promise<unknown[]>;
 }

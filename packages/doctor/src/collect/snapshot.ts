@@ -1,3 +1,4 @@
+import type { ServerLogRead } from './server-log.js';
 import type { BloatRow } from './bloat-dataset.js';
 import type {
   ActivityRow,
@@ -43,6 +44,8 @@ export interface Snapshot {
   locks: Record<string, LockRow[]>;
   /** Per database: tables and B-tree indexes of 1 MB or more, for the bloat estimate. */
   bloat?: Record<string, BloatRow[]>;
+  /** Deadlock details and serialization failures from the server log's tail, when the role may read it. */
+  serverLog?: ServerLogRead;
   xidRate?: XidRate;
   /** MultiXact IDs assigned per second over the same sample (absent when VACUUM moved the reference meanwhile). */
   mxidRate?: XidRate;

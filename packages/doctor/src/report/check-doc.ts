@@ -15,6 +15,7 @@ const DATASET_SOURCES: Record<DatasetName, string> = {
   multixactMembers: 'pg_control_checkpoint() and the pg_multixact offsets (superuser only)',
   tables: 'pg_class and the table statistics, in every database',
   locks: 'pg_locks, in every database',
+  serverLog: 'the last 16 MB of the server log (pg_current_logfile() and pg_read_binary_file(): superuser, or pg_read_server_files with EXECUTE on pg_read_binary_file; logging_collector on)',
   bloat: 'pg_class, pg_index, pg_stats and the table statistics, in every database (widths only for tables the role may read); pgstattuple when installed',
 };
 
