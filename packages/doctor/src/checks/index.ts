@@ -10,7 +10,9 @@ import lockBlocking from './lock-blocking.js';
 import longTransaction from './long-transaction.js';
 import mxidWraparound from './mxid-wraparound.js';
 import preparedTransaction from './prepared-transaction.js';
+import queries from './queries.js';
 import replicationSlot from './replication-slot.js';
+import rollbacks from './rollbacks.js';
 import standbyFeedback from './standby-feedback.js';
 import vacuumRunning from './vacuum-running.js';
 import vacuumSettings from './vacuum-settings.js';
@@ -33,7 +35,9 @@ export const CHECKS: readonly CheckDefinition[] = Object.freeze([
   longTransaction,
   mxidWraparound,
   preparedTransaction,
+  queries,
   replicationSlot,
+  rollbacks,
   standbyFeedback,
   vacuumRunning,
   vacuumSettings,

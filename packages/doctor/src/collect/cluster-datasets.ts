@@ -1,4 +1,5 @@
 import type { Dataset } from './dataset.js';
+import { transactions } from './transactions-dataset.js';
 
 /** Excludes our own sessions, so the doctor never reports itself. */
 const NOT_US = `pid <> pg_backend_pid() AND application_name IS DISTINCT FROM 'mvcc-doctor'`;
@@ -157,4 +158,4 @@ export const multixactMembers: Dataset = {
   },
 };
 
-export const CLUSTER_DATASETS: Dataset[] = [server, settings, databases, activity, prepared, slots, standbys, vacuumProgress, multixactMembers];
+export const CLUSTER_DATASETS: Dataset[] = [server, settings, databases, activity, prepared, slots, standbys, vacuumProgress, multixactMembers, transactions];

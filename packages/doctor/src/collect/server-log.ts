@@ -139,13 +139,20 @@ async function nameDatabases(session: Session, deadlocks: LogEvent[]): Promise<v
 /** One day: how far back `check` looks in the log unless told (--since). */
 export const DEFAULT_LOG_WINDOW_MS = 24 * 3600 * 1000;
 
+/** Rollbacks from which the log's serialization failures are worth reading. */
+const ROLLBACKS_WORTH_READING = 1000;
+
 /**
  * Read the log only when it has something to add: a database that counts deadlocks (pg_stat_database) has their
- * details there. A role that may not read it gets a skip then, and only then.
+ * details there, and one with many rollbacks the serialization failures among them (PostgreSQL counts those nowhere
+ * else). A role that may not read it gets a skip only for the deadlocks: many rollbacks are common, and the
+ * rollbacks finding says itself that the log was not read.
  */
 export async function addServerLog(session: Session, snapshot: Snapshot, since: number | undefined): Promise<void> {
-  if (!(snapshot.databases ?? []).some((d) => (d.deadlocks ?? 0) > 0)) return;
+  const deadlocks = (snapshot.databases ?? []).some((d) => (d.deadlocks ?? 0) > 0);
+  const rollbacks = (snapshot.databases ?? []).some((d) => (d.xact_rollback ?? 0) >= ROLLBACKS_WORTH_READING);
+  if (!deadlocks && !rollbacks) return;
   const read = await readServerLog(session, snapshot.server.version_num, since ?? snapshot.server.at * 1000 - DEFAULT_LOG_WINDOW_MS);
-  if ('reason' in read) snapshot.skipped.push(read);
-  else snapshot.serverLog = read;
+  if (!('reason' in read)) snapshot.serverLog = read;
+  else if (deadlocks) snapshot.skipped.push(read);
 }

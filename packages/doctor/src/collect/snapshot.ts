@@ -1,5 +1,7 @@
 import type { ServerLogRead } from './server-log.js';
 import type { BloatRow } from './bloat-dataset.js';
+import type { StatementsRead } from './statements-dataset.js';
+import type { TransactionsRow } from './transactions-dataset.js';
 import type {
   ActivityRow,
   DatabaseRow,
@@ -39,11 +41,14 @@ export interface Snapshot {
   standbys?: StandbyRow[];
   vacuumProgress?: VacuumProgressRow[];
   multixactMembers?: MultixactMembersRow[];
+  transactions?: TransactionsRow[];
   /** Per database name. */
   tables: Record<string, TableRow[]>;
   locks: Record<string, LockRow[]>;
   /** Per database: tables and B-tree indexes of 1 MB or more, for the bloat estimate. */
   bloat?: Record<string, BloatRow[]>;
+  /** Per database: what its pg_stat_statements shows (the same cluster-wide statistics wherever it is created). */
+  statements?: Record<string, StatementsRead[]>;
   /** Deadlock details and serialization failures from the server log's tail, when the role may read it. */
   serverLog?: ServerLogRead;
   xidRate?: XidRate;

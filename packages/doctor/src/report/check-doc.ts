@@ -13,9 +13,11 @@ const DATASET_SOURCES: Record<DatasetName, string> = {
   standbys: 'pg_stat_replication',
   vacuumProgress: 'pg_stat_progress_vacuum joined to pg_stat_activity',
   multixactMembers: 'pg_control_checkpoint() and the pg_multixact offsets (superuser only)',
+  transactions: 'pg_stat_database: commits, rollbacks, conflicts and (14+) how sessions ended',
   tables: 'pg_class and the table statistics, in every database',
   locks: 'pg_locks, in every database',
   serverLog: 'the last 16 MB of the server log (pg_current_logfile() and pg_read_binary_file(): superuser, or pg_read_server_files with EXECUTE on pg_read_binary_file; logging_collector on)',
+  statements: 'pg_stat_statements, from each database where the extension is created (the statistics are cluster-wide); other roles\' query texts need pg_read_all_stats',
   bloat: 'pg_class, pg_index, pg_stats and the table statistics, in every database (widths only for tables the role may read); pgstattuple when installed',
 };
 
