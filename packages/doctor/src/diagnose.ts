@@ -1,6 +1,8 @@
 import { readAppRegistry, type AppRegistry } from './app/app-registry.js';
 import { joinAppRegistries } from './app/join-app.js';
+import { CHECKS } from './checks/index.js';
 import { collect } from './collect/collect.js';
+import { COSTLY_DATASETS } from './collect/database-datasets.js';
 import type { Skip, Snapshot, XidRate } from './collect/snapshot.js';
 import type { CheckDefinition } from './engine/define-check.js';
 import { runChecks } from './engine/run-checks.js';
@@ -22,6 +24,14 @@ export interface DiagnoseOptions {
   checks?: readonly CheckDefinition[];
   /** URLs of @mvcc-doctor/pg registries to join to the findings by backend pid. */
   apps?: string[];
+  /**
+   * Also read what costs more than catalog lookups: relation sizes and pgstattuple for bloat, the server log's tail
+   * for deadlock details. Default true (a one-shot `check`); the daemon's periodic looks pass false, and the checks
+   * that need them then do not run.
+   */
+  costly?: boolean;
+  /** Epoch ms: deadlock details from the server log from this time (the last 24 hours when absent). */
+  since?: number;
 }
 
 /** Read the server once, run every check, and return the report (the library entry point of `check`). */
@@ -43,9 +53,11 @@ export interface ExamineOptions extends DiagnoseOptions {
 
 export async function examine(conn: ConnOptions, options: ExamineOptions = {}): Promise<Examination> {
   const started = Date.now();
-  const snapshot = await collect(conn, { dbname: options.dbname, sampleMs: options.sampleMs ?? 0, limits: options.limits ?? DEFAULT_LIMITS });
+  const costly = options.costly ?? true;
+  const snapshot = await collect(conn, { dbname: options.dbname, sampleMs: options.sampleMs ?? 0, limits: options.limits ?? DEFAULT_LIMITS, logSince: options.since, costly });
   snapshot.xidRate ??= options.rateOf?.(snapshot);
-  const checked = runChecks(snapshot, { thresholds: { ...DEFAULT_THRESHOLDS, ...options.thresholds } }, options.checks);
+  const checks = (options.checks ?? CHECKS).filter((c) => costly || !c.uses.some((name) => COSTLY_DATASETS.has(name)));
+  const checked = runChecks(snapshot, { thresholds: { ...DEFAULT_THRESHOLDS, ...options.thresholds } }, checks);
   const { registries, skipped: appSkips } = await readRegistries(options.apps ?? []);
   const findings = joinAppRegistries(checked.findings, registries);
   const skipped = [...checked.skipped, ...appSkips];

@@ -2,6 +2,7 @@ import type { CheckDefinition } from '../engine/define-check.js';
 import autovacuumDisabled from './autovacuum-disabled.js';
 import autovacuumLag from './autovacuum-lag.js';
 import autovacuumLoop from './autovacuum-loop.js';
+import bloat from './bloat.js';
 import checksumFailures from './checksum-failures.js';
 import clogMissing from './clog-missing.js';
 import deadTuples from './dead-tuples.js';
@@ -11,7 +12,9 @@ import lockBlocking from './lock-blocking.js';
 import longTransaction from './long-transaction.js';
 import mxidWraparound from './mxid-wraparound.js';
 import preparedTransaction from './prepared-transaction.js';
+import queries from './queries.js';
 import replicationSlot from './replication-slot.js';
+import rollbacks from './rollbacks.js';
 import standbyFeedback from './standby-feedback.js';
 import vacuumRunning from './vacuum-running.js';
 import vacuumSettings from './vacuum-settings.js';
@@ -26,6 +29,7 @@ export const CHECKS: readonly CheckDefinition[] = Object.freeze([
   autovacuumDisabled,
   autovacuumLag,
   autovacuumLoop,
+  bloat,
   checksumFailures,
   clogMissing,
   deadTuples,
@@ -35,7 +39,9 @@ export const CHECKS: readonly CheckDefinition[] = Object.freeze([
   longTransaction,
   mxidWraparound,
   preparedTransaction,
+  queries,
   replicationSlot,
+  rollbacks,
   standbyFeedback,
   vacuumRunning,
   vacuumSettings,

@@ -1,10 +1,14 @@
 import { parseArgs } from 'node:util';
 import { parseThresholds } from '../engine/thresholds.js';
 import { DoctorError } from '../connect/doctor-error.js';
-import { diagnose } from '../diagnose.js';
+import { examine } from '../diagnose.js';
+import { DEFAULT_THRESHOLDS } from '../engine/thresholds.js';
+import { renderNagios } from '../report/nagios.js';
+import { nagiosPerfdata } from '../report/nagios-perfdata.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderTerminal } from '../report/terminal.js';
 import { parseDuration } from '../engine/parse-duration.js';
+import { parseSince } from '../engine/parse-since.js';
 import { CONNECTION_FLAGS, connFromFlags } from './connection-flags.js';
 import type { CommandIO } from './io.js';
 
@@ -22,9 +26,11 @@ Options:
       --sample DURATION       measure the XID rate over this long for time-to-wraparound (default 1s; 0 = off)
       --json                  machine-readable output (schema: docs/check-json.md)
       --markdown              Markdown output
+      --nagios                one Nagios/Icinga plugin line with perfdata (docs/nagios.md)
       --statement-timeout D   per-query limit (default 30s)
       --lock-timeout D        never wait longer for a lock (default 1s)
       --threshold NAME=VALUE  override a threshold, e.g. idleInTransactionSeconds=0 (repeatable)
+      --since TIME|AGO        deadlock details from the server log since then: ISO 8601 or 90m, 6h, 7d (default 24h)
       --app URL               an @mvcc-doctor/pg registry endpoint: findings show the opening stack (repeatable)
       --no-color              plain output (also NO_COLOR)
   -v, --verbose               every evidence row, and info findings in full
@@ -40,10 +46,12 @@ export async function checkCommand(argv: string[], io: CommandIO): Promise<numbe
       sample: { type: 'string', default: '1s' },
       json: { type: 'boolean', default: false },
       markdown: { type: 'boolean', default: false },
+      nagios: { type: 'boolean', default: false },
       'statement-timeout': { type: 'string', default: '30s' },
       'lock-timeout': { type: 'string', default: '1s' },
       threshold: { type: 'string', multiple: true, default: [] },
       app: { type: 'string', multiple: true, default: [] },
+      since: { type: 'string' },
       'no-color': { type: 'boolean', default: false },
       verbose: { type: 'boolean', short: 'v', default: false },
       help: { type: 'boolean', default: false },
@@ -54,7 +62,7 @@ export async function checkCommand(argv: string[], io: CommandIO): Promise<numbe
     return 0;
   }
   if (positionals.length > 1) throw new DoctorError('usage', `check takes one connection argument, got ${positionals.length}`);
-  if (values.json && values.markdown) throw new DoctorError('usage', 'choose one of --json and --markdown');
+  if ([values.json, values.markdown, values.nagios].filter(Boolean).length > 1) throw new DoctorError('usage', 'choose one of --json, --markdown and --nagios');
   // Every flag is checked before the first connection, so a typo never costs a connect timeout.
   const sampleMs = parseDuration(values.sample, '--sample');
   const limits = {
@@ -63,9 +71,11 @@ export async function checkCommand(argv: string[], io: CommandIO): Promise<numbe
     lockTimeoutMs: parseDuration(values['lock-timeout'], '--lock-timeout', { min: 1 }),
   };
   const thresholds = parseThresholds(values.threshold);
+  const since = values.since === undefined ? undefined : parseSince(values.since, '--since');
   const conn = connFromFlags(values, positionals[0], io.env);
-  const report = await diagnose(conn, { dbname: values.dbname, sampleMs, limits, thresholds, apps: values.app });
-  if (values.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
+  const { report, snapshot } = await examine(conn, { dbname: values.dbname, sampleMs, limits, thresholds, apps: values.app, since });
+  if (values.nagios) io.out(renderNagios(report, nagiosPerfdata(snapshot, { ...DEFAULT_THRESHOLDS, ...thresholds })));
+  else if (values.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
   else if (values.markdown) io.out(renderMarkdown(report));
   else io.out(renderTerminal(report, { color: io.color && !values['no-color'], evidenceRows: values.verbose ? 1000 : 6, verbose: values.verbose }));
   return report.exit_code;

@@ -1,4 +1,5 @@
 import { DoctorError } from '../connect/doctor-error.js';
+import { renderNagiosUnknown } from '../report/nagios.js';
 import { VERSION } from '../version.js';
 import { errorCode, oneLine, scrubSecrets } from './error-line.js';
 import type { CommandIO } from './io.js';
@@ -62,6 +63,8 @@ export async function runCli(argv: string[], io: CommandIO): Promise<number> {
       const code = errorCode(error);
       io.out(`${JSON.stringify({ tool: 'mvcc-doctor', schema_version: 1, error: { code, message }, exit_code: EXIT_COULD_NOT_DIAGNOSE }, null, 2)}\n`);
     }
+    // A Nagios/Icinga check reads stdout only: it gets an UNKNOWN line (docs/nagios.md).
+    if (argv.includes('--nagios')) io.out(renderNagiosUnknown(message));
     if (io.env.MVCC_DOCTOR_DEBUG && error instanceof Error && error.stack) io.err(`${scrubSecrets(error.stack, argv, io.env)}\n`);
     return EXIT_COULD_NOT_DIAGNOSE;
   }

@@ -1,5 +1,6 @@
 import { SEGMENTS_SQL } from '../clog/segments-sql.js';
 import type { Dataset } from './dataset.js';
+import { transactions } from './transactions-dataset.js';
 
 /** Excludes our own sessions, so the doctor never reports itself. */
 const NOT_US = `pid <> pg_backend_pid() AND application_name IS DISTINCT FROM 'mvcc-doctor'`;
@@ -193,4 +194,4 @@ export const clogSegments: Dataset = {
   sql: { 120000: SEGMENTS_SQL },
 };
 
-export const CLUSTER_DATASETS: Dataset[] = [server, settings, databases, activity, prepared, slots, standbys, vacuumProgress, multixactMembers, xidClocks, clogSegments];
+export const CLUSTER_DATASETS: Dataset[] = [server, settings, databases, activity, prepared, slots, standbys, vacuumProgress, multixactMembers, xidClocks, clogSegments, transactions];

@@ -5,6 +5,7 @@ import { forEachDatabase } from '../connect/each-database.js';
 import { DEFAULT_LIMITS, openSession, type Session, type SessionLimits } from '../connect/safe-session.js';
 import { CLUSTER_DATASETS, server as serverDataset } from './cluster-datasets.js';
 import { DATABASE_DATASETS } from './database-datasets.js';
+import { addServerLog } from './server-log.js';
 import { sqlFor, type Dataset, type Privilege } from './dataset.js';
 import type { DatabaseRow, ServerRow } from './rows.js';
 import type { Skip, Snapshot, XidRate } from './snapshot.js';
@@ -17,6 +18,10 @@ export interface CollectOptions {
   limits?: SessionLimits;
   /** Databases examined at once. */
   concurrency?: number;
+  /** Also read the costly datasets (bloat) and the server log: `check` does; the daemon and the rescue do not. */
+  costly?: boolean;
+  /** Epoch ms: server-log events (deadlock details) from this time; the last 24 hours when absent. */
+  logSince?: number;
 }
 
 /** Read every dataset the checks need, once, from every database that accepts connections. */
@@ -36,12 +41,14 @@ export async function collect(conn: ConnOptions, options: CollectOptions): Promi
         (snapshot as unknown as Record<string, unknown>)[dataset.name] = rows;
       }
     }
+    if (options.costly) await addServerLog(entry, snapshot, options.logSince);
     const targets = databasesToExamine(snapshot.databases, options.dbname ?? entry.database, options.dbname !== undefined);
     const onSkip = (database: string, reason: string) => void snapshot.skipped.push({ what: 'database', database, reason });
     await forEachDatabase(conn, targets, { session: limits, concurrency: options.concurrency, entry, onSkip }, async (session) => {
-      for (const dataset of DATABASE_DATASETS) {
+      for (const dataset of DATABASE_DATASETS.filter((d) => options.costly || !d.costly)) {
         const rows = await readDataset(session, dataset, first, cluster, snapshot.skipped);
-        if (rows) (snapshot[dataset.name as 'tables' | 'locks'] as Record<string, unknown[]>)[session.database] = rows;
+        // tables and locks are always there (possibly empty); a dataset added later appears with its first database.
+        if (rows) ((snapshot as unknown as Record<string, Record<string, unknown[]>>)[dataset.name] ??= {})[session.database] = rows;
       }
     });
     if (options.sampleMs > 0) {
@@ -105,7 +112,8 @@ async function readDataset(
     return undefined;
   }
   try {
-    return await session.query(sql, dataset.params?.(cluster) ?? []);
+    const rows = await session.query(sql, dataset.params?.(cluster) ?? []);
+    return dataset.refine ? await dataset.refine(session, rows) : rows;
   } catch (error) {
     if (error instanceof DoctorError && (error.code === 'privilege' || error.code === 'timeout' || error.code === 'server-error')) {
       skipped.push({ what: dataset.name, database, reason: error.message });

@@ -1,3 +1,5 @@
+import { bloat } from './bloat-dataset.js';
+import { statements } from './statements-dataset.js';
 import type { Dataset } from './dataset.js';
 import { settingNumber, type SettingRow } from './rows.js';
 
@@ -92,4 +94,7 @@ export const locks: Dataset = {
   },
 };
 
-export const DATABASE_DATASETS: Dataset[] = [tables, locks];
+export const DATABASE_DATASETS: Dataset[] = [tables, locks, bloat, statements];
+
+/** Datasets only `check` reads (see Dataset.costly); the checks that use them do not run without them. */
+export const COSTLY_DATASETS: ReadonlySet<string> = new Set(DATABASE_DATASETS.filter((d) => d.costly).map((d) => d.name));

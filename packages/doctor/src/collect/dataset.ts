@@ -1,3 +1,4 @@
+import type { Session } from '../connect/safe-session.js';
 /** A privilege a role may lack; a dataset that needs it is skipped (not failed) without it. */
 export type Privilege = 'pg_read_all_stats' | 'superuser';
 
@@ -14,6 +15,13 @@ export interface Dataset {
   needs?: Privilege;
   /** Query parameters, computed from the cluster datasets (thresholds, say). */
   params?: (cluster: Record<string, unknown[]>) => unknown[];
+  /**
+   * It reads a lot (the size of every relation, scans through an extension): `check` reads it, the daemon's periodic
+   * looks and the rescue do not (CollectOptions.costly).
+   */
+  costly?: boolean;
+  /** A second step on the same session over the rows read (measure some exactly, read an extension's view…). */
+  refine?: (session: Session, rows: unknown[]) => Promise<unknown[]>;
 }
 
 export function sqlFor(dataset: Dataset, versionNum: number): string | undefined {

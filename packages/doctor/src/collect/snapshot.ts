@@ -1,4 +1,8 @@
 import type { SegmentsRow } from '../clog/segments-sql.js';
+import type { ServerLogRead } from './server-log.js';
+import type { BloatRow } from './bloat-dataset.js';
+import type { StatementsRead } from './statements-dataset.js';
+import type { TransactionsRow } from './transactions-dataset.js';
 import type {
   ActivityRow,
   DatabaseRow,
@@ -45,9 +49,16 @@ export interface Snapshot {
   xidClocks?: XidClockRow[];
   /** One row: the commit log's and MultiXacts' segment files and the IDs they must cover. */
   clogSegments?: SegmentsRow[];
+  transactions?: TransactionsRow[];
   /** Per database name. */
   tables: Record<string, TableRow[]>;
   locks: Record<string, LockRow[]>;
+  /** Per database: tables and B-tree indexes of 1 MB or more, for the bloat estimate. */
+  bloat?: Record<string, BloatRow[]>;
+  /** Per database: what its pg_stat_statements shows (the same cluster-wide statistics wherever it is created). */
+  statements?: Record<string, StatementsRead[]>;
+  /** Deadlock details and serialization failures from the server log's tail, when the role may read it. */
+  serverLog?: ServerLogRead;
   xidRate?: XidRate;
   /** MultiXact IDs assigned per second over the same sample (absent when VACUUM moved the reference meanwhile). */
   mxidRate?: XidRate;

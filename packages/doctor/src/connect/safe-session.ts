@@ -3,7 +3,10 @@ import { describeTarget, type ConnOptions } from './conn-options.js';
 import { DoctorError, type DoctorErrorCode } from './doctor-error.js';
 import { pgpassLookup } from './pgpass.js';
 
-/** Every session of ours carries this application_name, and every query this tag, so we never report ourselves. */
+/**
+ * Every session of ours carries this application_name, and every query this tag (at its start and its end), so we
+ * never report ourselves: not in pg_stat_activity, not in pg_stat_statements.
+ */
 export const APPLICATION_NAME = 'mvcc-doctor';
 export const QUERY_TAG = '/* mvcc-doctor */';
 
@@ -102,7 +105,9 @@ export async function openSession(conn: ConnOptions, database: string = conn.dat
     },
     async query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
       try {
-        const result = await client.query<R>(`${QUERY_TAG} ${sql}`, params);
+        // Tagged at both ends: pg_stat_statements keeps a trailing comment but drops a leading one (18 does, 14 not). The
+        // trailing tag has a line of its own, so a `--` comment ending the SQL cannot swallow it.
+        const result = await client.query<R>(`${QUERY_TAG} ${sql}\n${QUERY_TAG}`, params);
         return result.rows;
       } catch (error) {
         const explained = explainQueryError(lastError ?? error, conn, database);

@@ -3,7 +3,7 @@ import type { FindingDraft, Severity } from './finding.js';
 import type { Thresholds } from './thresholds.js';
 
 /** The areas of diagnosis, in the order reports show them. */
-export const AREAS = ['wraparound', 'horizon', 'vacuum', 'locks', 'integrity', 'settings'] as const;
+export const AREAS = ['wraparound', 'horizon', 'vacuum', 'locks', 'queries', 'integrity', 'settings'] as const;
 export type Area = (typeof AREAS)[number];
 
 export interface CheckContext {
@@ -31,6 +31,11 @@ export interface CheckDefinition {
   };
   /** Datasets it reads; the check is skipped (with the reason) when one could not be read. */
   uses: DatasetName[];
+  /**
+   * Why the check cannot say anything about this server although its datasets were read (an extension that is not
+   * installed, say): it is then reported as skipped with that reason instead of evaluated.
+   */
+  skip?(snapshot: Snapshot): string | undefined;
   evaluate(snapshot: Snapshot, context: CheckContext): FindingDraft[];
 }
 

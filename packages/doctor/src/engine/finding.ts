@@ -7,6 +7,8 @@ export interface Subject {
   database?: string;
   schema?: string;
   table?: string;
+  /** An index of `table`. */
+  index?: string;
   pid?: number;
   gid?: string;
   slot?: string;

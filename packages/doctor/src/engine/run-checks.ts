@@ -21,6 +21,11 @@ export function runChecks(snapshot: Snapshot, context: CheckContext, checks: rea
       skipped.push({ what: check.id, reason: why });
       continue;
     }
+    const notHere = check.skip?.(snapshot);
+    if (notHere) {
+      skipped.push({ what: check.id, reason: notHere });
+      continue;
+    }
     for (const draft of check.evaluate(snapshot, context)) {
       findings.push({ check: check.id, why: draft.why ?? check.meta.why, ...draft });
     }

@@ -19,6 +19,18 @@ export interface Thresholds {
   slotXids: number;
   /** WAL a slot may retain before it is reported. */
   slotRetainedBytes: number;
+  /** A table or index is a bloat warning when it wastes this many bytes and this share of its size (both). */
+  bloatWarningBytes: number;
+  bloatWarningPercent: number;
+  /** … and critical past both of these. */
+  bloatCriticalBytes: number;
+  bloatCriticalPercent: number;
+  /** A statement averaging this many ms is reported (pg_stat_statements). */
+  queryMeanMs: number;
+  /** The statements that took the most time are shown once this many seconds of execution are recorded. */
+  queryTotalSeconds: number;
+  /** A database whose transactions roll back this often (percent, with at least 1,000 rollbacks) is reported. */
+  rollbackPercent: number;
 }
 
 export const DEFAULT_THRESHOLDS: Thresholds = Object.freeze({
@@ -31,6 +43,13 @@ export const DEFAULT_THRESHOLDS: Thresholds = Object.freeze({
   deadTuples: 10_000,
   slotXids: 1_000_000,
   slotRetainedBytes: 1024 ** 3,
+  bloatWarningBytes: 100 * 1024 ** 2,
+  bloatWarningPercent: 30,
+  bloatCriticalBytes: 1024 ** 3,
+  bloatCriticalPercent: 50,
+  queryMeanMs: 1000,
+  queryTotalSeconds: 3600,
+  rollbackPercent: 10,
 });
 
 /** One line per threshold, for the generated check docs (docs/checks). */
@@ -44,6 +63,13 @@ export const THRESHOLD_DOCS: Record<keyof Thresholds, string> = Object.freeze({
   deadTuples: 'dead tuples in a table worth reporting',
   slotXids: 'XIDs of age an inactive slot or a standby may hold before it is reported',
   slotRetainedBytes: 'bytes of WAL a slot may retain before it is reported',
+  bloatWarningBytes: 'bytes a table or index must waste to be a warning (with bloatWarningPercent)',
+  bloatWarningPercent: 'percent of its size a table or index must waste to be a warning (with bloatWarningBytes)',
+  bloatCriticalBytes: 'bytes a table or index must waste to be critical (with bloatCriticalPercent)',
+  bloatCriticalPercent: 'percent of its size a table or index must waste to be critical (with bloatCriticalBytes)',
+  queryMeanMs: 'mean execution time in ms from which a statement is reported as slow',
+  queryTotalSeconds: 'seconds of execution pg_stat_statements must have recorded before the busiest statements are shown',
+  rollbackPercent: 'percent of transactions rolled back (with at least 1,000 rollbacks) from which a database is reported',
 });
 
 /** `--threshold NAME=NUMBER` pairs (check and serve), each NAME one of the Thresholds. */

@@ -15,8 +15,12 @@ const DATASET_SOURCES: Record<DatasetName, string> = {
   multixactMembers: 'pg_control_checkpoint() and the pg_multixact offsets (superuser only)',
   xidClocks: 'pg_control_checkpoint() and the last vacuum of each relation (pg_class, table statistics)',
   clogSegments: 'pg_ls_dir(), pg_stat_file() and pg_read_binary_file() on pg_xact and pg_multixact, pg_control_checkpoint() and pg_database (superuser only)',
+  transactions: 'pg_stat_database: commits, rollbacks, conflicts and (14+) how sessions ended',
   tables: 'pg_class and the table statistics, in every database',
   locks: 'pg_locks, in every database',
+  serverLog: 'the last 16 MB of the server log (pg_current_logfile() and pg_read_binary_file(): superuser, or pg_read_server_files with EXECUTE on pg_read_binary_file; logging_collector on)',
+  statements: 'pg_stat_statements, from each database where the extension is created (the statistics are cluster-wide); other roles\' query texts need pg_read_all_stats',
+  bloat: 'pg_class, pg_index, pg_stats and the table statistics, in every database (widths only for tables the role may read); pgstattuple when installed',
 };
 
 /**

@@ -53,6 +53,7 @@ export function subjectText(f: Finding): string {
   const parts: string[] = [];
   if (s.database) parts.push(`db ${s.database}`);
   if (s.table) parts.push(s.schema ? `${s.schema}.${s.table}` : s.table);
+  if (s.index) parts.push(`index ${s.index}`);
   if (s.pid !== undefined) parts.push(`pid ${s.pid}`);
   if (s.gid) parts.push(`gid '${s.gid}'`);
   if (s.slot) parts.push(`slot ${s.slot}`);

@@ -2,7 +2,7 @@ import { Cluster, waitFor, checksumFailures as checksumFailuresScenario, type Ch
 import { expect } from 'vitest';
 import checksumFailures from '../../src/checks/checksum-failures.js';
 import { suite, testCheck } from './check-tester.js';
-import { check, findingsOf } from './run-check.js';
+import { check, findingsOf, realSkips } from './run-check.js';
 import { database, snapshot } from './row-fixtures.js';
 
 // The scenario is corruptedPage (to be renamed checksumFailures on the pack branch).
@@ -33,7 +33,7 @@ testCheck(checksumFailures, {
         'silent while nobody has read the bad block: the counter only moves on a failed read (and check reads no user data)': async ({ cluster }) => {
       const report = await check(cluster);
       expect(findingsOf(report, 'checksum-failures')).toEqual([]);
-      expect(report.skipped).toEqual([]);
+      expect(realSkips(report.skipped)).toEqual([]);
           return report;
         },
       },

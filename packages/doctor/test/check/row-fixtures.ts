@@ -1,4 +1,5 @@
 import type { ActivityRow, DatabaseRow, LockRow, PreparedRow, ServerRow, SettingRow, SlotRow, StandbyRow, TableRow, VacuumProgressRow } from '../../src/collect/rows.js';
+import type { BloatRow } from '../../src/collect/bloat-dataset.js';
 import type { Snapshot } from '../../src/collect/snapshot.js';
 
 // Row fixtures for the pure `evaluate` cases: a healthy default for every field, so a case states only what
@@ -137,6 +138,32 @@ export function snapshot(fields: Partial<Snapshot> = {}): Snapshot {
     tables: { app: [] },
     locks: { app: [] },
     skipped: [],
+    ...fields,
+  };
+}
+
+/** A bloat dataset row: 1,000 pages of a table whose 100,000 rows (int8, int4, text of ~20 bytes) need 637 pages. */
+export function bloatRow(name: string, fields: Partial<BloatRow> = {}): BloatRow {
+  return {
+    kind: 'table',
+    oid: 16_384,
+    schema: 'public',
+    name,
+    table: name,
+    bytes: 1000 * 8192,
+    block_size: 8192,
+    reloptions: null,
+    tuples: 100_000,
+    dead_tuples: 0,
+    primary: null,
+    unique: null,
+    partial: null,
+    columns: [
+      [8, 'd', 8, 0],
+      [4, 'i', 4, 0],
+      [-1, 'i', 21, 0],
+    ],
+    pgstattuple_schema: null,
     ...fields,
   };
 }

@@ -214,7 +214,7 @@ describe('check: bad input gives one line, exit 3, and never the password', () =
       expectFailure(await cli(['check', url(), url()]), 'usage error', /one connection argument, got 2/);
       expectFailure(await cli(['check', '--port', 'abc']), 'usage error', /invalid port "abc"/);
       expectFailure(await cli(['check', `${url()}?sslmode=sometimes`]), 'usage error', /invalid sslmode "sometimes"/);
-      expectFailure(await cli(['check', '--json', '--markdown', url()]), 'usage error', /one of --json and --markdown/);
+      expectFailure(await cli(['check', '--json', '--markdown', url()]), 'usage error', /choose one of --json, --markdown and --nagios/);
       expectFailure(await cli(['check', '--threshold', 'idleInTransactionSeconds=', url()]), 'usage error', /--threshold takes NAME=NUMBER/);
     });
 

@@ -5,6 +5,11 @@ import { endQuietly, once, uniqueName, type Fault } from './fault.js';
 
 export interface DeadlocksOptions {
   database?: string;
+  /**
+   * A comment appended to the statement each side blocks in, as an app's tagging puts it there, e.g. sqlcommenter's
+   * `/*app='shop',origin='src/pay.ts:12'*\/`: the deadlock report in the server log then names the code.
+   */
+  comments?: { a: string; b: string };
 }
 
 /** One side of the deadlock. */
@@ -50,8 +55,8 @@ export async function deadlocks(cluster: Cluster, options: DeadlocksOptions = {}
     const update = (id: number, delta: number) => `UPDATE ${table} SET balance = balance + ${delta} WHERE id = ${id}`;
     const sideA = await begin(a, update(1, -10));
     const sideB = await begin(b, update(2, -20));
-    const queryA = update(2, 10);
-    const queryB = update(1, 20);
+    const queryA = `${update(2, 10)}${options.comments ? ` ${options.comments.a}` : ''}`;
+    const queryB = `${update(1, 20)}${options.comments ? ` ${options.comments.b}` : ''}`;
     const blockedA = settle(a.query(queryA));
     // B must close the cycle only once A really waits, so the cycle exists when a deadlock_timeout fires.
     await waitFor(async () => {
