@@ -25,6 +25,7 @@ export { clustersInZones, type ZoneClusters } from './zone-clusters.js';
 export { uniqueName, type Fault } from './scenarios/fault.js';
 export { autovacuumDisabled, type AutovacuumDisabledFault, type AutovacuumDisabledOptions } from './scenarios/autovacuum-disabled.js';
 export { checksumFailures, type ChecksumFailuresFault, type ChecksumFailuresOptions } from './scenarios/checksum-failures.js';
+export { corruptedBlocks, type CorruptedBlocksFault, type CorruptedBlocksOptions } from './scenarios/corrupted-blocks.js';
 export { deadlocks, type DeadlockSession, type DeadlocksFault, type DeadlocksOptions } from './scenarios/deadlocks.js';
 export { idleInTransaction, type IdleInTransactionFault, type IdleInTransactionOptions } from './scenarios/idle-in-transaction.js';
 export { lockBlocking, type LockBlockingFault, type LockBlockingOptions } from './scenarios/lock-blocking.js';

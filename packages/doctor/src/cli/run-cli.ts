@@ -13,6 +13,7 @@ Commands:
   check [conn]   diagnose wraparound, horizon holders, bloat, locks (see: mvcc-doctor check --help)
   freeze [plan|run] [conn]  the wraparound rescue: plan (default), or run it (see: mvcc-doctor freeze --help)
   logs FILE…     read server logs for deadlocks, lock waits, vacuum, wraparound, corruption (see: mvcc-doctor logs --help)
+  corruption scan|salvage  find the unreadable blocks and tuples; copy out the rows that read (see: mvcc-doctor corruption --help)
   serve          watch clusters: history, forecasts, alerts, /metrics, dashboard (see: mvcc-doctor serve --help)
   demo           start an embedded PostgreSQL, reproduce the incidents, diagnose them, clean up
   help           this text
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[], io: CommandIO) => 
   freeze: async () => (await import('./freeze-command.js')).freezeCommand,
   serve: async () => (await import('./serve-command.js')).serveCommand,
   logs: async () => (await import('./logs-command.js')).logsCommand,
+  corruption: async () => (await import('./corruption-command.js')).corruptionCommand,
 };
 
 /** The CLI as a function: argv in, exit code out; errors become one line and exit 3, never a stack trace. */

@@ -1,0 +1,67 @@
+import { DoctorError } from '../connect/doctor-error.js';
+import type { Session } from '../connect/safe-session.js';
+import type { Outcome } from './bisect.js';
+import { readErrorOf } from './read-error.js';
+import { planNodeOf, tidCondition, type Tid, type TidMethod } from './tid.js';
+
+/** A relation the scan reads, as the catalogs describe it. */
+export interface HeapTarget {
+  database: string;
+  /** Schema-qualified and quoted. */
+  relation: string;
+  schema: string;
+  name: string;
+  oid: number;
+  path: string | null;
+  pages: number;
+}
+
+/** The scan of this relation cannot go on (locked, dropped): the note says why. */
+export class RelationAbort extends Error {}
+
+/**
+ * Reads rows of one table by ctid range, one statement per probe, and counts its probes. A probe reads every
+ * column of every row (ROW(r.*)::text calls each type's output function, TOAST included), so a tuple that cannot
+ * be decoded fails as surely as a page that fails its checksum.
+ */
+export class HeapProber {
+  probes = 0;
+
+  constructor(
+    private readonly session: Session,
+    readonly target: HeapTarget,
+    readonly method: TidMethod,
+    readonly maxOffset: number,
+  ) {}
+
+  /** The probe's SQL for the rows in [from, to). */
+  sql(from: Tid, to: Tid): string {
+    return `SELECT count(*)::int8 AS rows, coalesce(sum(octet_length(ROW(r.*)::text)), 0)::int8 AS bytes FROM ONLY ${this.target.relation} AS r WHERE ${tidCondition(this.method, from, to, this.maxOffset)}`;
+  }
+
+  /** Whether the planner reads a range by ctid with this method (anything else would read the whole table, bad blocks included). */
+  async planFits(): Promise<boolean> {
+    const last = Math.max(1, this.target.pages);
+    const rows = await this.session.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${this.sql({ block: 0, offset: 0 }, { block: last, offset: 0 })}`);
+    return rows.some((r) => r['QUERY PLAN'].includes(planNodeOf(this.method)));
+  }
+
+  async probe(from: Tid, to: Tid): Promise<Outcome> {
+    for (let attempt = 1; ; attempt++) {
+      this.probes++;
+      try {
+        const [row] = await this.session.query<{ rows: number }>(this.sql(from, to));
+        return { ok: true, rows: row?.rows ?? 0 };
+      } catch (error) {
+        const read = readErrorOf(error);
+        if (error instanceof DoctorError && (error.code === 'unreachable' || error.code === 'unavailable')) throw error;
+        // A standby cancels a query whose snapshot conflicts with replay: that says nothing about the pages.
+        if (read.sqlstate === '40001' && attempt === 1) continue;
+        if (read.sqlstate === '55P03') throw new RelationAbort(`another session holds a lock on it that conflicts with reading (${read.message})`);
+        if (read.sqlstate === '42P01') throw new RelationAbort('it was dropped during the scan');
+        if (read.sqlstate === '42501') throw new RelationAbort(`no privilege to read it (${read.message})`);
+        return { ok: false, error: read };
+      }
+    }
+  }
+}
