@@ -1,8 +1,10 @@
+import { existsSync } from 'node:fs';
 import { quoteIdent, quoteLiteral } from '@mvcc-doctor/pg/quote';
 import type { ConnOptions } from '../connect/conn-options.js';
 import { DoctorError } from '../connect/doctor-error.js';
 import { DEFAULT_LIMITS, openSession, type Session, type SessionLimits } from '../connect/safe-session.js';
 import { VERSION } from '../version.js';
+import { PROBE_SETTINGS } from './probe-settings.js';
 import { qualifiedName, resolveTable } from './resolve-table.js';
 import { COLUMNS_SQL, TARGET_NAME_SQL, type ColumnRow, type TargetNameRow } from './salvage-sql.js';
 import { scanHeap } from './scan-heap.js';
@@ -58,9 +60,11 @@ export interface SalvagePlan {
  */
 export async function planSalvage(conn: ConnOptions, options: SalvageOptions): Promise<SalvagePlan> {
   if ((options.into === undefined) === (options.toFile === undefined)) throw new DoctorError('usage', 'salvage needs --into NEW (a new table) or --to FILE (a COPY file), one of them');
+  // Before the scan, not after it: the copy would only fail at the end.
+  if (options.toFile !== undefined && existsSync(options.toFile)) throw new DoctorError('usage', `--to: ${options.toFile} already exists; salvage writes a new file`);
   const database = options.dbname ?? conn.database;
   const limits = options.limits ?? DEFAULT_LIMITS;
-  const session = await openSession(conn, database, { ...limits, settings: { enable_tidscan: 'on', jit: 'off', max_parallel_workers_per_gather: '0' } });
+  const session = await openSession(conn, database, { ...limits, settings: PROBE_SETTINGS });
   try {
     const [server] = (await session.query<ServerFacts>(SERVER_SQL)) as [ServerFacts];
     const table = await resolveTable(session, options.table);

@@ -2,6 +2,7 @@ import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import type { ConnOptions } from '../connect/conn-options.js';
 import { DoctorError } from '../connect/doctor-error.js';
 import { openSession, type Session } from '../connect/safe-session.js';
+import { PROBE_SETTINGS } from './probe-settings.js';
 import type { SalvagePlan } from './salvage-plan.js';
 
 export interface SalvageResult {
@@ -36,7 +37,7 @@ export async function runSalvage(conn: ConnOptions, plan: SalvagePlan, options: 
     return { ...base, rows_saved: rows, bytes, seconds: (Date.now() - started) / 1000 };
   }
   // The one session of ours that writes: the copy goes into a table that did not exist before this transaction.
-  const session = await openSession(conn, plan.database, { statementTimeoutMs: 0, lockTimeoutMs, settings: { default_transaction_read_only: 'off', jit: 'off', enable_tidscan: 'on' } });
+  const session = await openSession(conn, plan.database, { statementTimeoutMs: 0, lockTimeoutMs, settings: { ...PROBE_SETTINGS, default_transaction_read_only: 'off' } });
   try {
     const rows = await inTransaction(session, async () => {
       for (const statement of plan.statements) await session.query(statement);
@@ -74,7 +75,7 @@ async function copyToFile(conn: ConnOptions, plan: SalvagePlan, file: string, lo
   let bytes = 0;
   let rows = 0;
   let done = false;
-  const session = await openSession(conn, plan.database, { statementTimeoutMs: 0, lockTimeoutMs, settings: { jit: 'off', enable_tidscan: 'on' } }).catch((error: unknown) => {
+  const session = await openSession(conn, plan.database, { statementTimeoutMs: 0, lockTimeoutMs, settings: PROBE_SETTINGS }).catch((error: unknown) => {
     closeSync(fd);
     rmSync(file, { force: true });
     throw error;

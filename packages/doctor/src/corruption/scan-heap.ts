@@ -44,11 +44,11 @@ export async function scanHeap(session: Session, target: HeapTarget, options: { 
   let prober = new HeapProber(session, target, options.method, options.maxOffset);
   try {
     if (!(await prober.planFits())) {
-      // A role or database setting (enable_tidscan = off, say) can keep the planner off a TID Range Scan.
+      // Should the planner still prefer something else, a TID list may suit it; else the table cannot be probed.
       const fallback = new HeapProber(session, target, 'tid-list', options.maxOffset);
       if (options.method === 'tid-list' || !(await fallback.planFits())) {
         scan.status = 'unverified';
-        scan.notes.push('the planner would not read it by ctid (is enable_tidscan off for this role or database?): reading it whole could not tell one block from another');
+        scan.notes.push('the planner would not read it by ctid: reading it whole could not tell one block from another');
         return finish();
       }
       scan.notes.push('the planner would not use a TID Range Scan here; read by TID lists instead');

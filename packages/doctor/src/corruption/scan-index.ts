@@ -6,9 +6,9 @@ import { namedBlocks, readErrorOf, type ReadError } from './read-error.js';
 import type { IndexRow } from './scan-sql.js';
 import type { RelationScan } from './scan-report.js';
 
-/** Planner settings that leave an index scan as the only way to return the rows in the index's order. */
-const FORCE_INDEX = `SELECT set_config('enable_seqscan', 'off', false), set_config('enable_bitmapscan', 'off', false), set_config('enable_sort', 'off', false)`;
-const UNFORCE = 'RESET enable_seqscan; RESET enable_bitmapscan; RESET enable_sort';
+/** Planner settings that leave an index scan as the only way to return the rows in the index's order (the session already has enable_seqscan off). */
+const FORCE_INDEX = `SELECT set_config('enable_bitmapscan', 'off', false), set_config('enable_sort', 'off', false)`;
+const UNFORCE = 'RESET enable_bitmapscan; RESET enable_sort';
 
 /**
  * Check one B-tree index of a table: with amcheck's bt_index_check where this role may run it (every page,

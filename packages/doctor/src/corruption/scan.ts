@@ -4,6 +4,7 @@ import { DEFAULT_LIMITS, openSession, type Session, type SessionLimits, type Ses
 import { VERSION } from '../version.js';
 import { amcheckIn, amcheckSummary, verifyHeap } from './amcheck.js';
 import type { HeapTarget } from './heap-prober.js';
+import { PROBE_SETTINGS } from './probe-settings.js';
 import { qualifiedName, resolveTable } from './resolve-table.js';
 import { scanHeap } from './scan-heap.js';
 import { scanIndex } from './scan-index.js';
@@ -26,12 +27,8 @@ export interface ScanOptions {
   onRelation?: (scan: RelationScan) => void;
 }
 
-/**
- * Settings of every scan session, in the startup packet: TID scans allowed whatever the role's defaults, no JIT
- * (compiling the probe would cost more than running it), no parallel workers (a probe reads a few blocks).
- */
 function scanSession(limits: SessionLimits): SessionOptions {
-  return { ...limits, settings: { enable_tidscan: 'on', jit: 'off', max_parallel_workers_per_gather: '0' } };
+  return { ...limits, settings: PROBE_SETTINGS };
 }
 
 /**
