@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { DoctorError } from '../connect/doctor-error.js';
 import { planSalvage, type SalvageOptions } from '../corruption/salvage-plan.js';
-import { runSalvage } from '../corruption/salvage-run.js';
+import { assertRunnable, runSalvage } from '../corruption/salvage-run.js';
 import { renderSalvagePlan, renderSalvageResult } from '../corruption/salvage-text.js';
 import { scanCorruption } from '../corruption/scan.js';
 import { renderScan } from '../corruption/scan-text.js';
@@ -119,6 +119,7 @@ export async function corruptionCommand(argv: string[], io: CommandIO, deps: Cor
     io.out(values.json ? `${JSON.stringify(plan, null, 2)}\n` : renderSalvagePlan(plan));
     return lost ? 2 : 0;
   }
+  assertRunnable(plan);
   if (!values.json) io.out(renderSalvagePlan(plan, { sql: false }));
   const question = `Copy ${plan.rows_readable} readable rows of ${plan.table} ${plan.into ? `into ${plan.into}` : `to ${plan.file}`}? [y/N] `;
   if (!values.yes && !(await confirmWith(io, deps.confirm, question, 'corruption salvage run'))) {

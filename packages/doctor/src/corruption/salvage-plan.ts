@@ -176,7 +176,7 @@ function swapSteps(table: Name, target: Name | null, file: string | undefined, c
 
 function notes(server: ServerFacts, intoTable: boolean): string[] {
   const out: string[] = [];
-  if (server.in_recovery && intoTable) out.push('this is a standby: it cannot create the table; use --to FILE here, or run the salvage on the primary');
+  if (server.in_recovery && intoTable) out.push('this is a standby: "run" cannot create the table here; use --to FILE, or run the salvage on the primary');
   if (intoTable) out.push('creating the new table needs a new transaction ID: in the stop zone use --to FILE (COPY needs none) and load the file once the database accepts writes');
   return out;
 }

@@ -3,6 +3,7 @@ import type { ConnOptions } from '../connect/conn-options.js';
 import { DoctorError } from '../connect/doctor-error.js';
 import { openSession, type Session } from '../connect/safe-session.js';
 import { PROBE_SETTINGS } from './probe-settings.js';
+import { readErrorOf } from './read-error.js';
 import type { SalvagePlan } from './salvage-plan.js';
 
 export interface SalvageResult {
@@ -29,6 +30,7 @@ export interface SalvageRunOptions {
  * damaged table is only read. No statement timeout: a big copy takes what it takes.
  */
 export async function runSalvage(conn: ConnOptions, plan: SalvagePlan, options: SalvageRunOptions = {}): Promise<SalvageResult> {
+  assertRunnable(plan);
   const started = Date.now();
   const lockTimeoutMs = options.lockTimeoutMs ?? 1000;
   const base = { rows_readable: plan.rows_readable, blocks_lost: plan.blocks_lost, tuples_lost: plan.tuples_lost, into: plan.into, file: plan.file };
@@ -43,10 +45,20 @@ export async function runSalvage(conn: ConnOptions, plan: SalvagePlan, options: 
       for (const statement of plan.statements) await session.query(statement);
       const [row] = await session.query<{ n: number }>(`SELECT count(*)::int8 AS n FROM ONLY ${plan.into}`);
       return row?.n ?? 0;
+    }).catch((error: unknown) => {
+      if (readErrorOf(error).sqlstate !== '54000') throw error;
+      throw new DoctorError('server-error', `${readErrorOf(error).message} (in database "${plan.database}"): in the stop zone, salvage with --to FILE (COPY needs no transaction ID)`, { cause: error });
     });
     return { ...base, rows_saved: rows, bytes: null, seconds: (Date.now() - started) / 1000 };
   } finally {
     await session.close();
+  }
+}
+
+/** What the server cannot do, said before anything is printed or asked: a standby cannot create the new table. */
+export function assertRunnable(plan: SalvagePlan): void {
+  if (plan.into !== null && plan.server.in_recovery) {
+    throw new DoctorError('usage', `"${plan.database}" is on a standby (read-only): --into cannot create a table here; use --to FILE, or run the salvage on the primary`);
   }
 }
 
