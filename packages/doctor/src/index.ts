@@ -1,4 +1,4 @@
-/** mvcc-doctor's public API: diagnose, the freeze rescue, the serve daemon and log analysis. The lab (throwaway clusters and fault scenarios) is the private workspace package @mvcc-doctor/lab. */
+/** mvcc-doctor's public API: diagnose, the freeze rescue, the serve daemon, log analysis and the corruption scan and salvage. The lab (throwaway clusters and fault scenarios) is the private workspace package @mvcc-doctor/lab. */
 export { VERSION } from './version.js';
 export { diagnose, type DiagnoseOptions } from './diagnose.js';
 export { resolveConnOptions, type ConnOptions, type ConnInputs } from './connect/conn-options.js';
@@ -20,3 +20,4 @@ export { followLogs, type FollowLogsOptions } from './logs/follow-logs.js';
 export type { LogEvent, LogEventClass } from './logs/log-event.js';
 export type { LogRecord, LogFormat } from './logs/log-record.js';
 export type { LogSummary } from './logs/report/log-summary.js';
+export * from './corruption/index.js';
