@@ -2,8 +2,8 @@
  * `npm run bench:corruption` — what does `mvcc-doctor corruption scan` cost to find k bad blocks in a table of n
  * rows, against
  *   (a) one full read of a healthy table of the same size (`SELECT count(*)`, and a read of every column, which is
- *       what a probe does): what any whole-table check costs at least, and what a full read costs before it stops at
- *       the first bad block;
+ *       what a probe does, with the server's default parallel workers and in one process like a probe): what any
+ *       whole-table check costs at least (a full read of the damaged table stops at its first bad block);
  *   (b) pg_amcheck (PostgreSQL 15's, Debian) on the same damaged table: verify_heapam stops at the first page it
  *       cannot read, so it finds one bad block per run.
  * Each contender must find what it finds every run (a scan that misses a block is a failure, not fast).
@@ -98,6 +98,13 @@ try {
             await cluster.sql(`SELECT count(*), sum(octet_length(t::text)) FROM ${twin} t`);
           },
         },
+        {
+          // Like for like: a probe is one process (TID scans are not parallel before 18).
+          name: 'full read, every column, one process',
+          async run() {
+            await cluster.sql(`BEGIN; SET LOCAL max_parallel_workers_per_gather = 0; SELECT count(*), sum(octet_length(t::text)) FROM ${twin} t; COMMIT`);
+          },
+        },
         ...(amcheckBin
           ? [
               {
@@ -115,6 +122,7 @@ try {
       const med = (name: string) => median(timings.get(name) ?? [NaN]);
       const scanMs = med('scan (SELECT only)');
       const full = med('full read, every column, healthy twin');
+      const single = med('full read, every column, one process');
       const count = med('full read, count(*), healthy twin');
       const amcheckMs = med('pg_amcheck (15)');
       results.push([
@@ -125,9 +133,10 @@ try {
         med('scan + amcheck').toFixed(0),
         count.toFixed(0),
         full.toFixed(0),
+        single.toFixed(0),
         amcheckBin ? `${amcheckMs.toFixed(0)} (${amcheckFound} found)` : '-',
-        `${(scanMs / count).toFixed(2)}x`,
         `${(scanMs / full).toFixed(2)}x`,
+        `${(scanMs / single).toFixed(2)}x`,
         amcheckBin ? `${(scanMs / amcheckMs).toFixed(2)}x` : '-',
       ]);
       await fault.release();
@@ -137,7 +146,7 @@ try {
   console.log(
     `\nPostgreSQL ${cluster.version}, ${cpus().length} cores, median of ${runs} runs, ms\n\n` +
       table(
-        ['rows', 'bad', 'probes', 'scan', 'scan+amcheck', 'count(*)', 'every column', 'pg_amcheck', 'scan/count(*)', 'scan/every column', 'scan/pg_amcheck'],
+        ['rows', 'bad', 'probes', 'scan', 'scan+amcheck', 'count(*)', 'every column', 'every column, 1 proc', 'pg_amcheck', 'scan/every column', 'scan/1 proc', 'scan/pg_amcheck'],
         results,
       ),
   );

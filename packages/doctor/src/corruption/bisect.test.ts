@@ -56,6 +56,21 @@ describe('bisect', () => {
     }
   });
 
+  it('when a failed probe had read everything before the block it names, that prefix is only counted: k + 1 probes and k counts', async () => {
+    const bad = [17, 4_000, 4_001, 9_000];
+    const { probes, probe, named } = oracle(new Set(bad));
+    const counts: [number, number][] = [];
+    const count = async (from: number, to: number): Promise<Outcome> => {
+      counts.push([from, to]);
+      return { ok: true, rows: (to - from) * 10 };
+    };
+    const result = await bisect(0, 10_000, probe, { named, count });
+    expect(result.bad.map((b) => b.at)).toEqual(bad);
+    expect(result.good.reduce((sum, g) => sum + g.rows, 0)).toBe((10_000 - bad.length) * 10);
+    expect(probes).toEqual([[0, 10_000], [18, 10_000], [4_001, 10_000], [4_002, 10_000], [9_001, 10_000]]);
+    expect(counts).toEqual([[0, 17], [18, 4_000], [4_002, 9_000]]);
+  });
+
   it('a range named whole by its error is halved, not probed again for ever', async () => {
     const bad = new Set([3, 4]);
     const probe = async (from: number, to: number): Promise<Outcome> =>

@@ -13,7 +13,19 @@ type Piece = { kind: 'good'; from: Tid; to: Tid; rows: number } | { kind: 'gap' 
  * block ranges and split the ones that fail (see bisect). The result lists the bad blocks with their errors and
  * every ctid range that reads, with its rows: what a salvage copies.
  */
-export async function scanHeap(session: Session, target: HeapTarget, options: { method: TidMethod; maxOffset: number }): Promise<RelationScan> {
+export interface ScanHeapOptions {
+  method: TidMethod;
+  maxOffset: number;
+  /**
+   * The server reads a scan's blocks one at a time, in order, and decodes each block's rows before it reads the next
+   * (PostgreSQL 16 and older): a probe that fails on block X has then decoded every row before X, so those blocks are
+   * only counted again, not decoded. From 17 on, reads are combined and run ahead (read streams, then asynchronous
+   * I/O in 18): an error on X can come before the rows of the blocks just before it were decoded.
+   */
+  readsInOrder: boolean;
+}
+
+export async function scanHeap(session: Session, target: HeapTarget, options: ScanHeapOptions): Promise<RelationScan> {
   const started = Date.now();
   const scan: RelationScan = {
     database: target.database,
@@ -55,7 +67,7 @@ export async function scanHeap(session: Session, target: HeapTarget, options: { 
       prober = fallback;
     }
     scan.method = prober.method;
-    const pieces = await readBlocks(prober, target.pages, scan);
+    const pieces = await readBlocks(prober, target.pages, scan, options.readsInOrder);
     assemble(scan, pieces);
   } catch (error) {
     if (!(error instanceof RelationAbort)) throw error;
@@ -71,14 +83,15 @@ export async function scanHeap(session: Session, target: HeapTarget, options: { 
   return finish();
 }
 
-async function readBlocks(prober: HeapProber, pages: number, scan: RelationScan): Promise<Piece[]> {
+async function readBlocks(prober: HeapProber, pages: number, scan: RelationScan, readsInOrder: boolean): Promise<Piece[]> {
   const pieces: Piece[] = [];
   const probeBlocks = (a: number, b: number) => prober.probe({ block: a, offset: 0 }, { block: b, offset: 0 });
+  const countBlocks = readsInOrder ? (a: number, b: number) => prober.count({ block: a, offset: 0 }, { block: b, offset: 0 }) : undefined;
   const named = (error: Parameters<typeof isPageError>[0]) => (scan.path ? namedBlocks(error, scan.path) : undefined);
   // A TID list holds at most TID_LIST_BLOCKS blocks' worth of ctids; a TID range has no such limit.
   const chunk = prober.method === 'tid-list' ? TID_LIST_BLOCKS : pages;
   for (let start = 0; start < pages; start += chunk) {
-    const blocks = await bisect(start, Math.min(pages, start + chunk), probeBlocks, { named, notRead: isTimeout });
+    const blocks = await bisect(start, Math.min(pages, start + chunk), probeBlocks, { named, notRead: isTimeout, count: countBlocks });
     for (const piece of await inOrder(prober, blocks, scan)) pieces.push(piece);
   }
   return pieces;

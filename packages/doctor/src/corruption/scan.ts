@@ -116,7 +116,7 @@ async function scanDatabase(
   const found: RelationScan[] = [];
   for (const table of readable) {
     const target: HeapTarget = { database, relation: qualifiedName(table), schema: table.schema, name: table.name, oid: table.oid, path: table.path, pages: table.pages };
-    const heap = await scanHeap(session, target, { method, maxOffset });
+    const heap = await scanHeap(session, target, { method, maxOffset, readsInOrder: server.version_num < 170000 });
     heap.probes += await verifyHeap(session, amcheck, heap);
     found.push(heap);
     options.onRelation?.(heap);
