@@ -6,7 +6,8 @@
  *       whole-table check costs at least (a full read of the damaged table stops at its first bad block);
  *   (b) pg_amcheck (PostgreSQL 15's, Debian) on the same damaged table: verify_heapam stops at the first page it
  *       cannot read, so it finds one bad block per run.
- * Each contender must find what it finds every run (a scan that misses a block is a failure, not fast).
+ * `scan --pages-only` (count the rows, decode nothing) is set against `count(*)`. Each contender must find what it
+ * finds every run (a scan that misses a block is a failure, not fast).
  *
  * Options (flags or environment): --major 15 / BENCH_PG_MAJOR, --rows 100000,1000000 / BENCH_CORRUPTION_ROWS,
  * --bad 1,4,16 / BENCH_CORRUPTION_BAD (bad blocks per table, spread evenly), --runs 3 / BENCH_RUNS.
@@ -79,6 +80,14 @@ try {
           },
         },
         {
+          name: 'scan --pages-only',
+          async run() {
+            const scan = await scanCorruption(conn, { table: fault.table, amcheck: false, pagesOnly: true });
+            const heap = scan.relations.find((r) => r.kind === 'table')!;
+            if (heap.blocks.map((b) => b.block).join() !== fault.blocks.join()) throw new Error('scan --pages-only missed a block');
+          },
+        },
+        {
           name: 'scan + amcheck',
           async run() {
             const scan = await scanCorruption(conn, { table: fault.table });
@@ -125,11 +134,13 @@ try {
       const single = med('full read, every column, one process');
       const count = med('full read, count(*), healthy twin');
       const amcheckMs = med('pg_amcheck (15)');
+      const pagesOnly = med('scan --pages-only');
       results.push([
         rows.toLocaleString('en-US'),
         String(k),
         String(probes),
         scanMs.toFixed(0),
+        pagesOnly.toFixed(0),
         med('scan + amcheck').toFixed(0),
         count.toFixed(0),
         full.toFixed(0),
@@ -138,6 +149,7 @@ try {
         `${(scanMs / full).toFixed(2)}x`,
         `${(scanMs / single).toFixed(2)}x`,
         amcheckBin ? `${(scanMs / amcheckMs).toFixed(2)}x` : '-',
+        `${(pagesOnly / count).toFixed(2)}x`,
       ]);
       await fault.release();
     }
@@ -146,7 +158,7 @@ try {
   console.log(
     `\nPostgreSQL ${cluster.version}, ${cpus().length} cores, median of ${runs} runs, ms\n\n` +
       table(
-        ['rows', 'bad', 'probes', 'scan', 'scan+amcheck', 'count(*)', 'every column', 'every column, 1 proc', 'pg_amcheck', 'scan/every column', 'scan/1 proc', 'scan/pg_amcheck'],
+        ['rows', 'bad', 'probes', 'scan', 'pages-only', 'scan+amcheck', 'count(*)', 'every column', 'every column, 1 proc', 'pg_amcheck', 'scan/every column', 'scan/1 proc', 'scan/pg_amcheck', 'pages-only/count(*)'],
         results,
       ),
   );

@@ -39,6 +39,8 @@ Options:
       --statement-timeout D   limit of each probe; a range too long to read in time is split (default 30s)
       --lock-timeout D        never wait longer for a lock (default 1s)
       --no-amcheck            do not use amcheck even where it is allowed
+      --pages-only            read the pages and count the rows, without decoding every column: about the cost of
+                              SELECT count(*), enough for bad blocks, blind to a value that cannot be decoded
       --method M              tid-range (PostgreSQL 14+, the default there) or tid-list
       --json                  machine-readable output (docs/corruption.md)
       --no-color              plain output (also NO_COLOR)
@@ -64,6 +66,7 @@ export async function corruptionCommand(argv: string[], io: CommandIO, deps: Cor
       'statement-timeout': { type: 'string', default: '30s' },
       'lock-timeout': { type: 'string', default: '1s' },
       'no-amcheck': { type: 'boolean', default: false },
+      'pages-only': { type: 'boolean', default: false },
       method: { type: 'string' },
       json: { type: 'boolean', default: false },
       'no-color': { type: 'boolean', default: false },
@@ -96,6 +99,7 @@ export async function corruptionCommand(argv: string[], io: CommandIO, deps: Cor
       limits,
       method,
       amcheck: !values['no-amcheck'],
+      pagesOnly: values['pages-only'],
       onRelation: progress ? (r) => io.err(`  ${r.status.padEnd(10)} ${r.relation} in "${r.database}" (${r.probes} probe(s))\n`) : undefined,
     });
     io.out(values.json ? `${JSON.stringify(scan, null, 2)}\n` : renderScan(scan, { color }));
@@ -109,7 +113,7 @@ export async function corruptionCommand(argv: string[], io: CommandIO, deps: Cor
   if (values.table === undefined) throw new DoctorError('usage', 'corruption salvage needs --table T (the damaged table)');
   if (values.into === undefined && values.to === undefined) throw new DoctorError('usage', 'corruption salvage needs --into NEW (a new table) or --to FILE (a COPY file)');
   if (values.into !== undefined && values.to !== undefined) throw new DoctorError('usage', 'choose one of --into and --to');
-  if (values['no-amcheck']) throw new DoctorError('usage', '--no-amcheck goes with "corruption scan"');
+  if (values['no-amcheck'] || values['pages-only']) throw new DoctorError('usage', '--no-amcheck and --pages-only go with "corruption scan"');
   if (mode === 'plan' && values.yes) throw new DoctorError('usage', '--yes goes with "corruption salvage run"');
   const conn = connFromFlags(values, positionals[0], io.env);
   const options: SalvageOptions = { dbname: values.dbname, table: values.table, into: values.into, toFile: values.to, limits, method };

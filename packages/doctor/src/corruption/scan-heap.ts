@@ -23,6 +23,8 @@ export interface ScanHeapOptions {
    * I/O in 18): an error on X can come before the rows of the blocks just before it were decoded.
    */
   readsInOrder: boolean;
+  /** Count rows instead of decoding every column (see HeapProber). */
+  pagesOnly?: boolean;
 }
 
 export async function scanHeap(session: Session, target: HeapTarget, options: ScanHeapOptions): Promise<RelationScan> {
@@ -53,11 +55,11 @@ export async function scanHeap(session: Session, target: HeapTarget, options: Sc
   };
   if (target.pages === 0) return finish();
 
-  let prober = new HeapProber(session, target, options.method, options.maxOffset);
+  let prober = new HeapProber(session, target, options.method, options.maxOffset, options.pagesOnly);
   try {
     if (!(await prober.planFits())) {
       // Should the planner still prefer something else, a TID list may suit it; else the table cannot be probed.
-      const fallback = new HeapProber(session, target, 'tid-list', options.maxOffset);
+      const fallback = new HeapProber(session, target, 'tid-list', options.maxOffset, options.pagesOnly);
       if (options.method === 'tid-list' || !(await fallback.planFits())) {
         scan.status = 'unverified';
         scan.notes.push('the planner would not read it by ctid: reading it whole could not tell one block from another');

@@ -23,6 +23,12 @@ export interface ScanOptions {
   method?: TidMethod;
   /** Use amcheck where it is installed and allowed. Default true. */
   amcheck?: boolean;
+  /**
+   * Only read the pages (checksums, page headers, tuple visibility) and count the rows, without decoding every
+   * column: about as fast as `SELECT count(*)`, and enough for bad blocks; a value that cannot be decoded (a broken
+   * TOAST pointer, bad compressed data) goes unnoticed. Default false.
+   */
+  pagesOnly?: boolean;
   /** Each relation as its scan ends: for progress lines. */
   onRelation?: (scan: RelationScan) => void;
 }
@@ -116,7 +122,7 @@ async function scanDatabase(
   const found: RelationScan[] = [];
   for (const table of readable) {
     const target: HeapTarget = { database, relation: qualifiedName(table), schema: table.schema, name: table.name, oid: table.oid, path: table.path, pages: table.pages };
-    const heap = await scanHeap(session, target, { method, maxOffset, readsInOrder: server.version_num < 170000 });
+    const heap = await scanHeap(session, target, { method, maxOffset, readsInOrder: server.version_num < 170000, pagesOnly: options.pagesOnly });
     heap.probes += await verifyHeap(session, amcheck, heap);
     found.push(heap);
     options.onRelation?.(heap);

@@ -85,6 +85,12 @@ describe.each(majors)('corruption scan: damaged heap blocks and index page (Post
     expectFaultFound(table, fault);
   });
 
+  it('--pages-only (count the rows, decode nothing) finds the same blocks and ranges', async () => {
+    const { code, scan } = await scanJson([urlAs(cluster, 'reader'), '--table', fault.table, '--pages-only']);
+    expect(code).toBe(2);
+    expectFaultFound(relationOf(scan, quoted(fault.table)), fault);
+  });
+
   it('the text report names each bad block, what reads around it, and the salvage command', async () => {
     const { code, out } = await cli(['corruption', 'scan', cluster.connectionString(), '--table', fault.table]);
     expect(code).toBe(2);

@@ -49,6 +49,12 @@ describe('corruption scan: unreadable tuples in pages that read (PostgreSQL 18, 
     expect(scan.summary).toMatchObject({ bad_blocks: 3, bad_tuples: 4 });
   });
 
+  it('--pages-only is blind to them, as documented: the pages read, nothing is decoded', async () => {
+    const { code, scan } = await scanJson([cluster.connectionString(), '--table', fault.table, '--pages-only']);
+    expect(relationOf(scan, quoted(fault.table))).toMatchObject({ status: 'clean', blocks: [], rows_readable: fault.rows });
+    expect(code).toBe(0);
+  });
+
   it('salvage loses the broken tuples only', async () => {
     const { code, out } = await cli(['corruption', 'salvage', 'run', cluster.connectionString(), '--table', fault.table, '--into', 'saved', '--yes', '--json']);
     expect(code).toBe(0);
