@@ -13,7 +13,6 @@ export interface HeapTarget {
   name: string;
   oid: number;
   path: string | null;
-  pages: number;
 }
 
 /** The scan of this relation cannot go on (locked, dropped): the note says why. */
@@ -46,9 +45,19 @@ export class HeapProber {
     return `SELECT count(*)::int8 AS rows FROM ONLY ${this.target.relation} AS r WHERE ${tidCondition(this.method, from, to, this.maxOffset)}`;
   }
 
+  /** The table's blocks now (pg_relation_size locks it in ACCESS SHARE mode, hence here, with the lock's error handling). */
+  async measure(): Promise<number> {
+    try {
+      const [row] = await this.session.query<{ pages: number }>(`SELECT (pg_relation_size($1::oid) / current_setting('block_size')::int)::int8 AS pages`, [this.target.oid]);
+      return row?.pages ?? 0;
+    } catch (error) {
+      throw this.abortFor(error) ?? error;
+    }
+  }
+
   /** Whether the planner reads a range by ctid with this method (anything else would read the whole table, bad blocks included). */
-  async planFits(): Promise<boolean> {
-    const last = Math.max(1, this.target.pages);
+  async planFits(pages: number): Promise<boolean> {
+    const last = Math.max(1, pages);
     const rows = await this.session.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${this.sql({ block: 0, offset: 0 }, { block: last, offset: 0 })}`);
     return rows.some((r) => r['QUERY PLAN'].includes(planNodeOf(this.method)));
   }
@@ -69,11 +78,19 @@ export class HeapProber {
         if (error instanceof DoctorError && (error.code === 'unreachable' || error.code === 'unavailable')) throw error;
         // A standby cancels a query whose snapshot conflicts with replay: that says nothing about the pages.
         if (read.sqlstate === '40001' && attempt === 1) continue;
-        if (read.sqlstate === '55P03') throw new RelationAbort(`another session holds a lock on it that conflicts with reading (${read.message})`);
-        if (read.sqlstate === '42P01') throw new RelationAbort('it was dropped during the scan');
-        if (read.sqlstate === '42501') throw new RelationAbort(`no privilege to read it (${read.message})`);
+        const abort = this.abortFor(error);
+        if (abort) throw abort;
         return { ok: false, error: read };
       }
     }
+  }
+
+  /** Errors that end the scan of this relation (not of the others), or undefined. */
+  private abortFor(error: unknown): RelationAbort | undefined {
+    const read = readErrorOf(error);
+    if (read.sqlstate === '55P03') return new RelationAbort(`another session holds a lock on it that conflicts with reading (${read.message})`);
+    if (read.sqlstate === '42P01' || (read.sqlstate === 'XX000' && /could not open relation with OID/.test(read.message))) return new RelationAbort('it was dropped during the scan');
+    if (read.sqlstate === '42501') return new RelationAbort(`no privilege to read it (${read.message})`);
+    return undefined;
   }
 }

@@ -74,8 +74,8 @@ export async function planSalvage(conn: ConnOptions, options: SalvageOptions): P
     const method: TidMethod = options.method ?? (server.version_num >= 140000 ? 'tid-range' : 'tid-list');
     const maxOffset = maxTuplesPerPage(server.block_size);
     const relation = qualifiedName(table);
-    const scan = await scanHeap(session, { database, relation, schema: table.schema, name: table.name, oid: table.oid, path: table.path, pages: table.pages }, { method, maxOffset, readsInOrder: server.version_num < 170000 });
-    if (scan.status === 'unverified') {
+    const scan = await scanHeap(session, { database, relation, schema: table.schema, name: table.name, oid: table.oid, path: table.path }, { method, maxOffset, readsInOrder: server.version_num < 170000 });
+    if (!scan.complete) {
       const why = scan.unread_blocks.length > 0 ? `block(s) ${scan.unread_blocks.join(', ')} could not be read within the statement timeout (raise --statement-timeout)` : scan.notes.join('; ');
       throw new DoctorError('timeout', `cannot plan the salvage of ${relation}: ${why}`);
     }

@@ -37,8 +37,9 @@ export async function scanHeap(session: Session, target: HeapTarget, options: Sc
     oid: target.oid,
     kind: 'table',
     path: target.path,
-    pages: target.pages,
+    pages: 0,
     status: 'clean',
+    complete: true,
     method: null,
     blocks: [],
     readable: [],
@@ -53,15 +54,16 @@ export async function scanHeap(session: Session, target: HeapTarget, options: Sc
     scan.duration_ms = Date.now() - started;
     return scan;
   };
-  if (target.pages === 0) return finish();
-
   let prober = new HeapProber(session, target, options.method, options.maxOffset, options.pagesOnly);
   try {
-    if (!(await prober.planFits())) {
+    scan.pages = await prober.measure();
+    if (scan.pages === 0) return finish();
+    if (!(await prober.planFits(scan.pages))) {
       // Should the planner still prefer something else, a TID list may suit it; else the table cannot be probed.
       const fallback = new HeapProber(session, target, 'tid-list', options.maxOffset, options.pagesOnly);
-      if (options.method === 'tid-list' || !(await fallback.planFits())) {
+      if (options.method === 'tid-list' || !(await fallback.planFits(scan.pages))) {
         scan.status = 'unverified';
+        scan.complete = false;
         scan.notes.push('the planner would not read it by ctid: reading it whole could not tell one block from another');
         return finish();
       }
@@ -69,19 +71,22 @@ export async function scanHeap(session: Session, target: HeapTarget, options: Sc
       prober = fallback;
     }
     scan.method = prober.method;
-    const pieces = await readBlocks(prober, target.pages, scan, options.readsInOrder);
+    const pieces = await readBlocks(prober, scan.pages, scan, options.readsInOrder);
     assemble(scan, pieces);
   } catch (error) {
     if (!(error instanceof RelationAbort)) throw error;
+    // What was found stays (a bad block is bad); what reads is unknown past the stop, so no ranges are claimed.
     scan.status = 'unverified';
-    scan.notes.push(error.message);
+    scan.complete = false;
+    scan.notes.push(`the scan stopped: ${error.message}`);
     scan.readable = [];
     scan.rows_readable = 0;
   } finally {
     scan.probes = prober.probes;
   }
+  if (scan.unread_blocks.length > 0) scan.complete = false;
   if (scan.blocks.length > 0) scan.status = 'corrupt';
-  else if (scan.unread_blocks.length > 0) scan.status = 'unverified';
+  else if (!scan.complete) scan.status = 'unverified';
   return finish();
 }
 

@@ -28,6 +28,7 @@ export async function scanIndex(session: Session, index: IndexRow, table: Relati
     path: index.path,
     pages: index.pages,
     status: 'clean',
+    complete: true,
     method: null,
     blocks: [],
     readable: [],
@@ -65,6 +66,7 @@ async function readInKeyOrder(session: Session, index: IndexRow, scan: RelationS
     const using = new RegExp(`Index (Only )?Scan( Backward)? using (${escape(index.name)}|${escape(quoteIdent(index.name))}) on`);
     if (!using.test(plan)) {
       scan.status = 'unverified';
+      scan.complete = false;
       scan.notes.push('the planner would not read it from end to end (install amcheck and allow bt_index_check to check it)');
       return;
     }
@@ -101,6 +103,7 @@ function judge(scan: RelationScan, error: ReadError, table: RelationScan): void 
   }
   const inTable = table.path ? namedBlocks(error, table.path) : undefined;
   scan.status = 'unverified';
+  scan.complete = false;
   if (inTable) scan.notes.push(`reading it needed block ${inTable.first} of its table, which cannot be read: ${error.message}`);
   else if (error.sqlstate === '57014') scan.notes.push(`not read within the statement timeout: ${error.message}`);
   else scan.notes.push(`reading it failed: ${error.message}${error.sqlstate ? ` (SQLSTATE ${error.sqlstate})` : ''}`);

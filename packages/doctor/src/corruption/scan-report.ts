@@ -44,6 +44,8 @@ export interface RelationScan {
   /** Blocks when the scan started. */
   pages: number;
   status: RelationStatus;
+  /** Every block was read, or found bad: false when the scan of it stopped (a lock, no privilege, a timeout). */
+  complete: boolean;
   /** How it was read: TID ranges, a TID list, an index scan, or amcheck. */
   method: TidMethod | 'index-scan' | 'amcheck' | null;
   /** The bad blocks, in order. */

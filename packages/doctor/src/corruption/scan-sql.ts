@@ -1,5 +1,6 @@
 // Every catalog query of the corruption scan. None reads user data and none needs more than the default
-// privileges of a role that can log in: pg_relation_size and pg_relation_filepath are open to everyone.
+// privileges of a role that can log in. None calls pg_relation_size either: it locks the relation, and one table
+// that an ALTER TABLE holds would stop the whole listing; each table's size is read on its own (HeapProber.measure).
 
 export interface ServerFacts {
   version: string;
@@ -32,14 +33,12 @@ export interface RelationRow {
   relpersistence: string;
   populated: boolean;
   path: string | null;
-  pages: number;
   readable: boolean;
   xid_age: number | null;
 }
 
 const RELATION_COLUMNS = `c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS relkind,
   c.relpersistence::text AS relpersistence, c.relispopulated AS populated, pg_relation_filepath(c.oid) AS path,
-  (pg_relation_size(c.oid) / current_setting('block_size')::int)::int8 AS pages,
   has_table_privilege(c.oid, 'SELECT') AS readable, age(c.relfrozenxid)::int8 AS xid_age
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace`;
 
@@ -71,6 +70,7 @@ export interface IndexRow {
   name: string;
   am: string;
   path: string | null;
+  /** pg_class.relpages: the size at the last VACUUM or ANALYZE, for the report only. */
   pages: number;
   valid: boolean;
   key_columns: string[];
@@ -82,7 +82,7 @@ export interface IndexRow {
 /** The indexes of some tables, with what it takes to make the planner walk each one from end to end. */
 export const INDEXES_SQL = `SELECT i.indexrelid::int8 AS oid, i.indrelid::int8 AS table_oid, n.nspname AS schema, c.relname AS name,
   am.amname AS am, pg_relation_filepath(c.oid) AS path,
-  (pg_relation_size(c.oid) / current_setting('block_size')::int)::int8 AS pages, i.indisvalid AND i.indisready AS valid,
+  c.relpages::int8 AS pages, i.indisvalid AND i.indisready AS valid,
   ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, false) FROM generate_series(1, i.indnkeyatts) AS k) AS key_columns,
   ARRAY(SELECT (i.indoption[k - 1] & 1) <> 0 FROM generate_series(1, i.indnkeyatts) AS k) AS descending,
   ARRAY(SELECT (i.indoption[k - 1] & 2) <> 0 FROM generate_series(1, i.indnkeyatts) AS k) AS nulls_first,

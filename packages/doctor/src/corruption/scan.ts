@@ -121,12 +121,18 @@ async function scanDatabase(
   const maxOffset = maxTuplesPerPage(server.block_size);
   const found: RelationScan[] = [];
   for (const table of readable) {
-    const target: HeapTarget = { database, relation: qualifiedName(table), schema: table.schema, name: table.name, oid: table.oid, path: table.path, pages: table.pages };
+    const target: HeapTarget = { database, relation: qualifiedName(table), schema: table.schema, name: table.name, oid: table.oid, path: table.path };
     const heap = await scanHeap(session, target, { method, maxOffset, readsInOrder: server.version_num < 170000, pagesOnly: options.pagesOnly });
     heap.probes += await verifyHeap(session, amcheck, heap);
     found.push(heap);
     options.onRelation?.(heap);
-    for (const index of indexes.filter((i) => i.table_oid === table.oid)) {
+    const own = indexes.filter((i) => i.table_oid === table.oid);
+    // A table whose scan stopped (locked, dropped) would stop its indexes' checks the same way, one lock_timeout each.
+    if (!heap.complete && heap.unread_blocks.length === 0) {
+      if (own.length > 0) heap.notes.push(`its ${own.length} index(es) were not checked either`);
+      continue;
+    }
+    for (const index of own) {
       if (index.am !== 'btree' || !index.valid) {
         heap.notes.push(`index ${qualifiedName(index)} not checked: ${index.valid ? `only B-tree indexes are (this one is ${index.am})` : 'it is not valid (a failed CREATE INDEX CONCURRENTLY?)'}`);
         continue;

@@ -89,6 +89,23 @@ describe('corruption scan and salvage on a healthy cluster (PostgreSQL 18, check
     }
   });
 
+  it('a table another session locks: not verified (the scan of it stops, the others go on), exit 1; salvage refuses', async () => {
+    const holder = await cluster.connect('postgres', 'corruption-test-lock');
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE public.events_2025 IN ACCESS EXCLUSIVE MODE');
+      const { code, scan } = await scanJson([urlAs(cluster, 'reader'), '--lock-timeout', '200ms']);
+      expect(relationOf(scan, '"public"."events_2025"')).toMatchObject({ status: 'unverified', complete: false, readable: [], notes: [expect.stringMatching(/^the scan stopped: another session holds a lock on it that conflicts with reading \(canceling statement due to lock timeout\)$/)] });
+      expect(scan.relations.filter((r) => r.status !== 'clean').map((r) => r.relation)).toEqual(['"public"."events_2025"']);
+      expect(code).toBe(1);
+      const salvage = await cli(['corruption', 'salvage', 'plan', cluster.connectionString(), '--table', 'events_2025', '--into', 'x', '--lock-timeout', '200ms']);
+      expect(salvage).toMatchObject({ code: 3, out: '', err: expect.stringMatching(/^mvcc-doctor: timeout: cannot plan the salvage of "public"\."events_2025": the scan stopped: another session holds a lock/) });
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+  });
+
   it('salvage of a whole table (identity, generated and TOASTed columns, odd names): plan exit 0, run copies every row', async () => {
     const plan = await cli(['corruption', 'salvage', 'plan', cluster.connectionString(), '--table', 'people', '--into', '"people copy"', '--json']);
     expect(plan.code).toBe(0);
