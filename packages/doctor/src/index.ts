@@ -1,4 +1,4 @@
-/** mvcc-doctor's public API: diagnose, the freeze rescue, the serve daemon, log analysis, verify, and the missing-clog check and plan. The lab (throwaway clusters and fault scenarios) is the private workspace package @mvcc-doctor/lab. */
+/** mvcc-doctor's public API: diagnose, the freeze rescue, the serve daemon, log analysis, verify, the missing-clog check and plan, and the corruption scan and salvage. The lab (throwaway clusters and fault scenarios) is the private workspace package @mvcc-doctor/lab. */
 export { VERSION } from './version.js';
 export { diagnose, type DiagnoseOptions } from './diagnose.js';
 export { resolveConnOptions, type ConnOptions, type ConnInputs } from './connect/conn-options.js';
@@ -32,3 +32,4 @@ export { renderClogCheck } from './clog/render-check.js';
 export { renderClogPlan } from './clog/render-plan.js';
 export { locateXid, parseXid, type XidLocation, type XactStatus } from './clog/xid-location.js';
 export type { SegmentProblem, SlruAnalysis } from './clog/analyze-slru.js';
+export * from './corruption/index.js';

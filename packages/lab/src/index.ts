@@ -26,6 +26,7 @@ export { uniqueName, type Fault } from './scenarios/fault.js';
 export { autovacuumDisabled, type AutovacuumDisabledFault, type AutovacuumDisabledOptions } from './scenarios/autovacuum-disabled.js';
 export { clogMissing, writeUnhintedRows, XIDS_PER_CLOG_SEGMENT, type ClogMissingFault, type ClogMissingOptions, type LostTransactions, type UnhintedRows } from './scenarios/clog-missing.js';
 export { checksumFailures, type ChecksumFailuresFault, type ChecksumFailuresOptions } from './scenarios/checksum-failures.js';
+export { corruptedBlocks, type CorruptedBlocksFault, type CorruptedBlocksOptions } from './scenarios/corrupted-blocks.js';
 export { deadlocks, type DeadlockSession, type DeadlocksFault, type DeadlocksOptions } from './scenarios/deadlocks.js';
 export { idleInTransaction, type IdleInTransactionFault, type IdleInTransactionOptions } from './scenarios/idle-in-transaction.js';
 export {

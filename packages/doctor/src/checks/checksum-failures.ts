@@ -1,5 +1,6 @@
 import { defineCheck } from '../engine/define-check.js';
 import type { FindingDraft } from '../engine/finding.js';
+import { corruptionScanCommand } from '../corruption/next-step.js';
 import { formatCount } from '../report/format.js';
 
 export default defineCheck({
@@ -10,7 +11,8 @@ export default defineCheck({
     why: 'A page whose checksum fails cannot be read, so VACUUM cannot freeze it: the table can never advance relfrozenxid, and the database ages toward wraparound. This is the bad-block cause of the wraparound incident.',
     description: 'Reads pg_stat_database.checksum_failures per database (clusters with data checksums): the counter moves on every failed read of a corrupt page.',
     severities: { critical: 'any checksum failure' },
-    remediation: 'Locate the bad blocks (pg_amcheck, the server log), restore them from a standby or backup, or salvage the readable rows.',
+    remediation:
+      'Locate the bad blocks with `mvcc-doctor corruption scan -d DB` (SELECT privilege is enough, no transaction ID is used), restore them from a standby or backup, or copy out the rows that read with `mvcc-doctor corruption salvage`.',
   },
   uses: ['databases'],
   evaluate(snapshot) {
@@ -24,9 +26,9 @@ export default defineCheck({
         summary: `Database "${db.datname}" has had ${formatCount(count)} checksum failure(s), the last at ${db.checksum_last_failure?.toISOString() ?? 'an unknown time'}: some pages are corrupt.`,
         evidence: [{ database: db.datname, checksum_failures: count, checksum_last_failure: db.checksum_last_failure?.toISOString() ?? null }],
         remediation: [
-          `pg_amcheck --heapallindexed -d ${JSON.stringify(db.datname)}  -- find the relations and blocks`,
-          '-- the server log names each bad block: "invalid page in block N of relation …"',
-          '-- restore those blocks from a standby or backup; as a last resort salvage the readable rows with a TID-range copy',
+          `${corruptionScanCommand(db.datname)}  -- find every unreadable block and tuple, table by table (with only SELECT; no XID)`,
+          '-- the server log names each bad block too: "invalid page in block N of relation …"',
+          '-- restore those blocks from a standby or backup; else copy out the rows that read: mvcc-doctor corruption salvage plan --table T --into NEW (the scan prints the exact command)',
         ],
       });
     }

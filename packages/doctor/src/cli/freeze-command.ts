@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { DoctorError } from '../connect/doctor-error.js';
 import type { Blocker } from '../rescue/blockers.js';
@@ -7,6 +6,7 @@ import { renderPlan } from '../rescue/plan-text.js';
 import { progressView } from '../rescue/progress-view.js';
 import { rescue, type RescueEvent } from '../rescue/rescue.js';
 import { renderRelease, renderRunSummary } from '../rescue/run-text.js';
+import { confirmWith } from './confirm.js';
 import { CONNECTION_FLAGS, connFromFlags } from './connection-flags.js';
 import type { CommandIO } from './io.js';
 import { parseDuration } from '../engine/parse-duration.js';
@@ -118,7 +118,7 @@ export async function freezeCommand(argv: string[], io: CommandIO, deps: FreezeC
   };
   const confirm = (blockers: Blocker[]) => {
     const question = `Release ${blockers.length} blocker(s): ${blockers.map((b) => b.description).join('; ')}? [y/N] `;
-    return values.yes ? Promise.resolve(true) : confirmWith(io, deps, question);
+    return values.yes ? Promise.resolve(true) : confirmWith(io, deps.confirm, question, '--release-blockers');
   };
   try {
     const outcome = await rescue(conn, { ...options, releaseBlockers: values['release-blockers'], takeOverAutovacuum: !values['leave-autovacuum'], signal: deps.signal ?? controller.signal }, { onEvent, confirm });
@@ -141,15 +141,3 @@ function count(text: string, flag: string, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) throw new DoctorError('usage', `${flag} takes a whole number from ${min} to ${max}, not "${text}"`);
   return value;
 }
-
-async function confirmWith(io: CommandIO, deps: FreezeCommandDeps, question: string): Promise<boolean> {
-  if (deps.confirm) return deps.confirm(question);
-  if (!io.interactive) throw new DoctorError('usage', '--release-blockers asks for confirmation; not on a terminal, add --yes');
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
-  } finally {
-    rl.close();
-  }
-}
-

@@ -16,6 +16,7 @@ Commands:
   logs FILE…     read server logs for deadlocks, lock waits, vacuum, wraparound, corruption (see: mvcc-doctor logs --help)
   verify [conn]  after an incident: orphans, duplicates, sequences, invariants, amcheck (see: mvcc-doctor verify --help)
   clog check|plan [conn]  a missing commit log: find the lost pg_xact segments, plan the recovery (see: mvcc-doctor clog --help)
+  corruption scan|salvage  find the unreadable blocks and tuples; copy out the rows that read (see: mvcc-doctor corruption --help)
   serve          watch clusters: history, forecasts, alerts, /metrics, dashboard (see: mvcc-doctor serve --help)
   demo           start an embedded PostgreSQL, reproduce the incidents, diagnose them, clean up
   help           this text
@@ -34,6 +35,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[], io: CommandIO) => 
   logs: async () => (await import('./logs-command.js')).logsCommand,
   verify: async () => (await import('./verify-command.js')).verifyCommand,
   clog: async () => (await import('./clog-command.js')).clogCommand,
+  corruption: async () => (await import('./corruption-command.js')).corruptionCommand,
 };
 
 /** The CLI as a function: argv in, exit code out; errors become one line and exit 3, never a stack trace. */

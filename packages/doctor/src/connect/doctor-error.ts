@@ -9,6 +9,8 @@ export type DoctorErrorCode =
   /** Wrong or missing password, no pg_hba.conf entry. */
   | 'auth'
   | 'unknown-database'
+  /** A table or other relation named on the command line is not in the database. */
+  | 'unknown-relation'
   /** The role may not log in, lacks CONNECT on the database, or lacks a privilege a query needs. */
   | 'privilege'
   /** PostgreSQL answered but will not serve now: starting up, shutting down, out of connection slots. */
@@ -29,6 +31,7 @@ const KIND: Record<DoctorErrorCode, string> = {
   'not-postgres': 'not PostgreSQL',
   auth: 'authentication failed',
   'unknown-database': 'unknown database',
+  'unknown-relation': 'unknown relation',
   privilege: 'insufficient privilege',
   unavailable: 'server unavailable',
   timeout: 'timeout',

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { describeTarget, type ConnOptions } from './conn-options.js';
+import { copyOut } from './copy-out.js';
 import { DoctorError, type DoctorErrorCode } from './doctor-error.js';
 import { pgpassLookup } from './pgpass.js';
 
@@ -32,6 +33,8 @@ export interface Session {
   /** The connection broke: the session is useless from now on. */
   readonly broken: boolean;
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<R[]>;
+  /** `COPY (…) TO STDOUT`: each chunk to `write` as it arrives (no transaction ID, so the stop zone allows it); resolves with the row count. */
+  copyOut(sql: string, write: (chunk: Buffer) => void): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -110,6 +113,26 @@ export async function openSession(conn: ConnOptions, database: string = conn.dat
         const result = await client.query<R>(`${QUERY_TAG} ${sql}\n${QUERY_TAG}`, params);
         return result.rows;
       } catch (error) {
+        const explained = explainQueryError(lastError ?? error, conn, database);
+        if (explained.code === 'unreachable') abandon(client);
+        throw explained;
+      }
+    },
+    async copyOut(sql: string, write: (chunk: Buffer) => void): Promise<number> {
+      let local: { error: unknown } | undefined;
+      const guarded = (chunk: Buffer) => {
+        try {
+          write(chunk);
+        } catch (error) {
+          local ??= { error };
+          throw error;
+        }
+      };
+      try {
+        return await copyOut(client, `${QUERY_TAG} ${sql}`, guarded);
+      } catch (error) {
+        // A failed write (a full disk) is ours, not the server's: the caller hears it as it was.
+        if (local) throw local.error;
         const explained = explainQueryError(lastError ?? error, conn, database);
         if (explained.code === 'unreachable') abandon(client);
         throw explained;

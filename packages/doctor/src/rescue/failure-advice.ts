@@ -1,5 +1,6 @@
 import { locateXid } from '../clog/xid-location.js';
 import type { PgError } from '../connect/pg-error.js';
+import { corruptionScanCommand, salvagePlanCommand } from '../corruption/next-step.js';
 import { formatCount } from '../report/format.js';
 import type { PlannedRelation } from './freeze-plan.js';
 
@@ -42,15 +43,18 @@ export function adviseFailure(error: PgError, relation: PlannedRelation, lockTim
       kind: 'corruption',
       retry: false,
       nextStep:
-        `${holds}. Locate the bad block(s) (mvcc-doctor corruption, or SELECT count(*) FROM ${relation.relation} WHERE ctid >= '(B,0)' AND ctid < '(B+1,0)' per block), ` +
-        `copy the good rows out (CREATE TABLE … AS over the good ctid ranges), then drop the table or restore it; a standby or a backup may hold a good copy of the page.`,
+        `${holds}. Locate the bad block(s): ${corruptionScanCommand(relation.database, relation.relation)}; ` +
+        `then copy out every row that reads: ${salvagePlanCommand(relation.database, relation.relation, salvagedName(relation))}, and swap the tables as that plan shows. ` +
+        `A standby or a backup may hold a good copy of the page.`,
     };
   }
   if (code === 'XX002') {
     return {
       kind: 'index-corruption',
       retry: false,
-      nextStep: `An index of it is corrupted: run freeze again with --emergency (INDEX_CLEANUP off leaves the indexes alone), then REINDEX it once the database accepts writes again.`,
+      nextStep:
+        `An index of it is corrupted: run freeze again with --emergency (INDEX_CLEANUP off leaves the indexes alone), then REINDEX it once the database accepts writes again. ` +
+        `Which index, and whether the table too: ${corruptionScanCommand(relation.database, relation.relation)}`,
     };
   }
   if (code === '55P03') {
@@ -75,4 +79,9 @@ export function adviseFailure(error: PgError, relation: PlannedRelation, lockTim
     return { kind: 'connection', retry: true, nextStep: 'The session was lost; it is retried once at the end with a new one. If the server restarted, run freeze again.' };
   }
   return { kind: 'other', retry: false, nextStep: `See the server log ${where} around this time for the full error, fix its cause, and run freeze again.` };
+}
+
+/** The new table a salvage of `relation` would make: its name with "_salvaged", in its schema. */
+function salvagedName(relation: PlannedRelation): string {
+  return `"${relation.schema.replace(/"/g, '""')}"."${`${relation.name}_salvaged`.replace(/"/g, '""')}"`;
 }

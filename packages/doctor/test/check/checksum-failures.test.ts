@@ -52,7 +52,8 @@ testCheck(checksumFailures, {
       expect(finding).toMatchObject({ severity: 'critical', subject: { database: 'shop' } });
       expect(finding!.evidence[0]).toMatchObject({ database: 'shop', checksum_failures: failures, checksum_last_failure: expect.stringMatching(/^\d{4}-/) });
       expect(finding!.summary).toMatch(/^Database "shop" has had \d+ checksum failure\(s\), the last at \d{4}-.*: some pages are corrupt\.$/);
-      expect(finding!.remediation[0]).toBe('pg_amcheck --heapallindexed -d "shop"  -- find the relations and blocks');
+      // Issue 12 item 6: the exact command that locates the bad blocks in that database.
+      expect(finding!.remediation[0]).toBe('mvcc-doctor corruption scan -d shop  -- find every unreadable block and tuple, table by table (with only SELECT; no XID)');
           return report;
         },
       },

@@ -34,7 +34,8 @@ describe.each(majors)('freeze: a table with a corrupted page fails alone (Postgr
     expect(result.failed[0]!.message).toMatch(new RegExp(`invalid page in block ${fault.block} of relation`));
     // PostgreSQL 18 reads ahead: the context names the block being scanned, the message the bad one.
     expect(result.failed[0]!.context).toMatch(new RegExp(`^while scanning block \\d+ of relation "public\\.${fault.table.slice(7)}"$`));
-    expect(result.failed[0]!.nextStep).toMatch(/Locate the bad block/);
+    // Issue 12 item 6: the exact command that finds the bad block, for this database and this table.
+    expect(result.failed[0]!.nextStep).toContain(`Locate the bad block(s): mvcc-doctor corruption scan -d postgres --table '${bad}';`);
     // Nothing stopped at the failure: every other planned relation was frozen.
     expect(result.frozen).toHaveLength(plan.order.length - 1);
     for (const table of HEALTHY) expect(await tableAge(cluster, table)).toBeLessThanOrEqual(1);
@@ -45,6 +46,6 @@ describe.each(majors)('freeze: a table with a corrupted page fails alone (Postgr
   it('the text report names the failure and what to do', async () => {
     const { out } = await cli(['freeze', 'run', cluster.connectionString(), '--target-age', '0']);
     expect(out).toMatch(/Failed \(the run went on without them\):\n {2}"public"\."lab_corrupt_\w+" in "postgres": invalid page in block \d+ of relation "?base\/\d+\/\d+"? \(SQLSTATE XX001\)/);
-    expect(out).toMatch(/ {4}next: Until it is frozen it holds "postgres" at [\d,]+ XIDs\. Locate the bad block/);
+    expect(out).toMatch(/ {4}next: Until it is frozen it holds "postgres" at [\d,]+ XIDs\. Locate the bad block\(s\): mvcc-doctor corruption scan -d postgres --table '"public"\."lab_corrupt_\w+"';/);
   });
 });

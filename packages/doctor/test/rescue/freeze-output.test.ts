@@ -24,8 +24,15 @@ const relation: PlannedRelation = {
 describe('adviseFailure', () => {
   it('tells a bad block, a lock timeout, a cancel, a dropped table and a lost session apart; only the last two kinds are retried', () => {
     expect(adviseFailure({ code: 'XX001', message: 'invalid page in block 4 of relation base/5/16400' }, relation, 1000)).toMatchObject({ kind: 'corruption', retry: false });
-    expect(adviseFailure({ code: 'XX001', message: '' }, relation, 1000).nextStep).toMatch(/^Until it is frozen it holds "shop" at 2,140,000,000 XIDs\. Locate the bad block/);
-    expect(adviseFailure({ code: 'XX002', message: 'index "orders_pkey" contains unexpected zero page' }, relation, 1000)).toMatchObject({ kind: 'index-corruption', retry: false });
+    // Issue 12 item 6: the next step is the exact command that locates the bad blocks, then the one that salvages.
+    expect(adviseFailure({ code: 'XX001', message: '' }, relation, 1000).nextStep).toBe(
+      'Until it is frozen it holds "shop" at 2,140,000,000 XIDs. Locate the bad block(s): mvcc-doctor corruption scan -d shop --table \'"public"."orders"\'; ' +
+        'then copy out every row that reads: mvcc-doctor corruption salvage plan -d shop --table \'"public"."orders"\' --into \'"public"."orders_salvaged"\', and swap the tables as that plan shows. ' +
+        'A standby or a backup may hold a good copy of the page.',
+    );
+    const index = adviseFailure({ code: 'XX002', message: 'index "orders_pkey" contains unexpected zero page' }, relation, 1000);
+    expect(index).toMatchObject({ kind: 'index-corruption', retry: false });
+    expect(index.nextStep).toContain(`Which index, and whether the table too: mvcc-doctor corruption scan -d shop --table '"public"."orders"'`);
     const locked = adviseFailure({ code: '55P03', message: 'canceling statement due to lock timeout' }, relation, 1500);
     expect(locked).toMatchObject({ kind: 'locked', retry: true });
     expect(locked.nextStep).toContain('lock_timeout (1500 ms)');

@@ -1,9 +1,7 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Cluster } from '../cluster.js';
 import { once, uniqueName, type Fault } from './fault.js';
-
-const BLOCK_SIZE = 8192;
+import { BLOCK_SIZE, damageBlock } from './page-file.js';
 
 export interface ChecksumFailuresOptions {
   database?: string;
@@ -54,13 +52,7 @@ export async function checksumFailures(cluster: Cluster, options: ChecksumFailur
   // The shutdown checkpoint writes every page out; after it the file is the only copy.
   await cluster.stop();
   const file = join(cluster.dataDir, relationPath);
-  const bytes = options.bytes ?? 64;
-  const fd = openSync(file, 'r+');
-  try {
-    writeSync(fd, Buffer.alloc(bytes, 0x5a), 0, bytes, block * BLOCK_SIZE + BLOCK_SIZE / 2 - bytes / 2);
-  } finally {
-    closeSync(fd);
-  }
+  damageBlock(file, block, options.bytes ?? 64);
   await cluster.start();
 
   return {
