@@ -1,6 +1,6 @@
 import { Cluster, wraparoundTemplate, type WraparoundKind } from '@mvcc-doctor/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { check, findingsOf } from '../check/run-check.js';
+import { check, findingsOf, realSkips } from '../check/run-check.js';
 import { clogJson, NO_RESETWAL } from './clog-env.js';
 
 /**
@@ -27,6 +27,6 @@ describe.skipIf(Boolean(NO_RESETWAL)).each(['xid', 'multixact'] as WraparoundKin
   it('check: no clog-missing finding, the dataset read', async () => {
     const report = await check(cluster);
     expect(findingsOf(report, 'clog-missing')).toEqual([]);
-    expect(report.skipped).toEqual([]);
+    expect(realSkips(report.skipped)).toEqual([]);
   });
 });
