@@ -2,7 +2,7 @@ import type { ActivityRow } from '../collect/rows.js';
 import { defineCheck } from '../engine/define-check.js';
 import type { FindingDraft } from '../engine/finding.js';
 import { originOf } from '../engine/origin.js';
-import { countText, pinText, pinningSessions, severityFor } from '../engine/session-finding.js';
+import { countText, pinText, pinningSessions, sessionEvidence, severityFor } from '../engine/session-finding.js';
 import { heldLocks, isIndex, type HeldLock } from '../mvcc/lock-conflicts.js';
 import { formatDuration } from '../report/format.js';
 import { quoteIdent } from '@mvcc-doctor/pg/quote';
@@ -68,14 +68,7 @@ function lockHolder(session: ActivityRow, locks: HeldLock[], idleSeconds: number
       `${blocked.slice(0, 6).join(', ')}${blocked.length > 6 ? ', …' : ''} would wait for it, and every later query on ${shown.length === 1 ? 'the table' : 'those tables'} would queue behind that. It does not pin the horizon.`,
     evidence: [
       {
-        pid: session.pid,
-        state: session.state,
-        database: session.datname,
-        user: session.usename,
-        application_name: session.application_name,
-        client_addr: session.client_addr,
-        backend_xid: session.backend_xid,
-        backend_xmin: session.backend_xmin,
+        ...sessionEvidence(session),
         transaction_age: formatDuration(session.xact_seconds ?? 0),
         idle_for: formatDuration(idleSeconds),
         last_query: session.query,

@@ -6,7 +6,7 @@ import { renderPlan } from '../rescue/plan-text.js';
 import { progressView } from '../rescue/progress-view.js';
 import { rescue, type RescueEvent } from '../rescue/rescue.js';
 import { renderRelease, renderRunSummary } from '../rescue/run-text.js';
-import { confirmWith } from './confirm.js';
+import { confirmWith, type Confirm } from './confirm.js';
 import { CONNECTION_FLAGS, connFromFlags } from './connection-flags.js';
 import type { CommandIO } from './io.js';
 import { parseDuration } from '../engine/parse-duration.js';
@@ -45,7 +45,7 @@ run: 0 every database under the target, 2 not (failures, blockers, Ctrl-C); 3 co
 /** What the command needs besides argv and io; tests pass their own. */
 export interface FreezeCommandDeps {
   /** Ask a person to confirm; the default reads a line from the terminal. */
-  confirm?: (question: string) => Promise<boolean>;
+  confirm?: Confirm;
   /** Ends the run when aborted; the default aborts on Ctrl-C. */
   signal?: AbortSignal;
 }

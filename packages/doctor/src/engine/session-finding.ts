@@ -6,6 +6,20 @@ import { keptEvidence, tablesKeptBy } from '../mvcc/kept-dead-tuples.js';
 import { originOf } from './origin.js';
 import { formatCount, formatDuration } from '../report/format.js';
 
+/** Who a session is and what it pins: the first columns of every session finding's evidence row. */
+export function sessionEvidence(session: ActivityRow): Record<string, unknown> {
+  return {
+    pid: session.pid,
+    state: session.state,
+    database: session.datname,
+    user: session.usename,
+    application_name: session.application_name,
+    client_addr: session.client_addr,
+    backend_xid: session.backend_xid,
+    backend_xmin: session.backend_xmin,
+  };
+}
+
 /** Sessions that really pin the horizon (backend_xid or backend_xmin), with the tables they keep dead tuples in. */
 export function pinningSessions(snapshot: Snapshot, match: (a: ActivityRow) => boolean): { session: ActivityRow; finding: Omit<FindingDraft, 'severity' | 'summary'>; keptTables: number }[] {
   return horizonHolders(snapshot)
@@ -17,14 +31,7 @@ export function pinningSessions(snapshot: Snapshot, match: (a: ActivityRow) => b
         subject: { database: session.datname ?? undefined, pid: session.pid },
         evidence: [
           {
-            pid: session.pid,
-            state: session.state,
-            database: session.datname,
-            user: session.usename,
-            application_name: session.application_name,
-            client_addr: session.client_addr,
-            backend_xid: session.backend_xid,
-            backend_xmin: session.backend_xmin,
+            ...sessionEvidence(session),
             xids_behind: h.xids,
             transaction_age: formatDuration(session.xact_seconds ?? 0),
             idle_for: session.state?.startsWith('idle') ? formatDuration(session.state_seconds ?? 0) : undefined,
