@@ -31,10 +31,8 @@ export const SEGMENTS_SQL = `WITH f AS (
   FROM pg_control_checkpoint() c, m, bs`;
 
 /** One row of SEGMENTS_SQL (int8 columns as numbers, as our sessions read them). */
-export interface SegmentsRow {
-  block_size: number;
-  in_recovery: boolean;
-  data_directory: string | null;
+/** The IDs the last checkpoint and pg_database give: what the segments must cover (read by both SQL sources). */
+export interface CheckpointIds {
   /** "epoch:xid", as pg_control_checkpoint() shows it. */
   ckpt_next_xid: string;
   ckpt_oldest_xid: number;
@@ -44,6 +42,12 @@ export interface SegmentsRow {
   checkpoint_time: Date | null;
   oldest_xid: number;
   oldest_multi: number;
+}
+
+export interface SegmentsRow extends CheckpointIds {
+  block_size: number;
+  in_recovery: boolean;
+  data_directory: string | null;
   /** null when the oldest MultiXactId's offsets segment is missing or too short. */
   oldest_multi_offset: number | null;
   files: { dir: SlruDir; name: string; size: number; tail: string | null }[];

@@ -4,7 +4,7 @@ import { pgErrorOf } from '../connect/pg-error.js';
 import type { Session } from '../connect/safe-session.js';
 import type { ClogSource, XidProbe } from './clog-source.js';
 import { findLogHits, LOG_TAIL_BYTES } from './log-xids.js';
-import { inventoryFromRow, SEGMENTS_SQL, type SegmentsRow } from './segments-sql.js';
+import { inventoryFromRow, SEGMENTS_SQL, type CheckpointIds, type SegmentsRow } from './segments-sql.js';
 import { ID_SPACE } from './slru.js';
 import { locateXid } from './xid-location.js';
 
@@ -38,21 +38,13 @@ const factsSql = (snapshotXmax: string) => `SELECT current_setting('server_versi
 
 const BYTES_SQL = 'SELECT pg_read_binary_file($1, $2, $3, true) AS b';
 
-interface FactsRow {
+interface FactsRow extends CheckpointIds {
   version_num: number;
   version: string;
   in_recovery: boolean;
   block_size: number;
   role: string;
   superuser: boolean;
-  ckpt_next_xid: string;
-  ckpt_oldest_xid: number;
-  ckpt_next_multi: number;
-  ckpt_next_offset: number;
-  ckpt_oldest_multi: number;
-  checkpoint_time: Date | null;
-  oldest_xid: number;
-  oldest_multi: number;
   live_next_xid: number;
   replay_lsn: string | null;
   data_directory: string | null;
