@@ -1,7 +1,7 @@
 import { bisect, type Bisection } from './bisect.js';
 import { HeapProber, RelationAbort, type HeapTarget } from './heap-prober.js';
 import { isPageError, isTimeout, namedBlocks } from './read-error.js';
-import type { BadBlock, ReadableRange, RelationScan } from './scan-report.js';
+import { newRelationScan, type BadBlock, type ReadableRange, type RelationScan } from './scan-report.js';
 import { TID_LIST_BLOCKS, tidText, type Tid, type TidMethod } from './tid.js';
 import type { Session } from '../connect/safe-session.js';
 
@@ -29,7 +29,7 @@ export interface ScanHeapOptions {
 
 export async function scanHeap(session: Session, target: HeapTarget, options: ScanHeapOptions): Promise<RelationScan> {
   const started = Date.now();
-  const scan: RelationScan = {
+  const scan = newRelationScan({
     database: target.database,
     relation: target.relation,
     schema: target.schema,
@@ -38,18 +38,7 @@ export async function scanHeap(session: Session, target: HeapTarget, options: Sc
     kind: 'table',
     path: target.path,
     pages: 0,
-    status: 'clean',
-    complete: true,
-    method: null,
-    blocks: [],
-    readable: [],
-    rows_readable: 0,
-    unread_blocks: [],
-    amcheck: [],
-    notes: [],
-    probes: 0,
-    duration_ms: 0,
-  };
+  });
   const finish = () => {
     scan.duration_ms = Date.now() - started;
     return scan;

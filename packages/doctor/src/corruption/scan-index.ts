@@ -4,7 +4,7 @@ import type { Session } from '../connect/safe-session.js';
 import type { Amcheck } from './amcheck.js';
 import { namedBlocks, readErrorOf, type ReadError } from './read-error.js';
 import type { IndexRow } from './scan-sql.js';
-import type { RelationScan } from './scan-report.js';
+import { newRelationScan, type RelationScan } from './scan-report.js';
 
 /** Planner settings that leave an index scan as the only way to return the rows in the index's order (the session already has enable_seqscan off). */
 const FORCE_INDEX = `SELECT set_config('enable_bitmapscan', 'off', false), set_config('enable_sort', 'off', false)`;
@@ -17,7 +17,7 @@ const UNFORCE = 'RESET enable_bitmapscan; RESET enable_sort';
  */
 export async function scanIndex(session: Session, index: IndexRow, table: RelationScan, amcheck: Amcheck): Promise<RelationScan> {
   const started = Date.now();
-  const scan: RelationScan = {
+  const scan = newRelationScan({
     database: table.database,
     relation: `${quoteIdent(index.schema)}.${quoteIdent(index.name)}`,
     schema: index.schema,
@@ -27,18 +27,7 @@ export async function scanIndex(session: Session, index: IndexRow, table: Relati
     table: table.relation,
     path: index.path,
     pages: index.pages,
-    status: 'clean',
-    complete: true,
-    method: null,
-    blocks: [],
-    readable: [],
-    rows_readable: 0,
-    unread_blocks: [],
-    amcheck: [],
-    notes: [],
-    probes: 0,
-    duration_ms: 0,
-  };
+  });
   try {
     if (amcheck.btree && amcheck.schema) {
       scan.method = 'amcheck';

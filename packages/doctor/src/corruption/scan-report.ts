@@ -64,6 +64,11 @@ export interface RelationScan {
   duration_ms: number;
 }
 
+/** A relation's scan before the first probe: clean until a probe says otherwise. */
+export function newRelationScan(identity: Pick<RelationScan, 'database' | 'relation' | 'schema' | 'name' | 'oid' | 'kind' | 'table' | 'path' | 'pages'>): RelationScan {
+  return { ...identity, status: 'clean', complete: true, method: null, blocks: [], readable: [], rows_readable: 0, unread_blocks: [], amcheck: [], notes: [], probes: 0, duration_ms: 0 };
+}
+
 export interface DatabaseScan {
   database: string;
   /** pg_stat_database.checksum_failures: null when data checksums are off. */
