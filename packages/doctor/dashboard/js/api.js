@@ -31,5 +31,6 @@ export const api = {
   series: (cluster, metric, from, to, labels = {}) => get('api/series', { cluster, metric, from, to, ...labels }),
   findings: (cluster) => get('api/findings', { cluster }),
   events: (cluster, from, to) => get('api/events', { cluster, from, to }),
+  logEvents: (cluster, from, to) => get('api/log-events', { cluster, from, to }),
   alerts: () => get('api/alerts'),
 };

@@ -24,6 +24,9 @@ Options:
       --alert-for D           a finding alerts once open this long (default 2m)
       --repeat-interval D     re-send a firing alert this often (default 4h)
       --app [CLUSTER=]URL     an @mvcc-doctor/pg registry: the app joins the timeline (repeatable)
+      --log [CLUSTER=]SOURCE  the server log's events on the timeline: "server" (default: read through the
+                              connection; needs superuser or pg_read_server_files, logging_collector on),
+                              a log file or log directory the daemon can read, or "off" (repeatable)
       --statement-timeout D   per-query limit (default 30s)
       --lock-timeout D        never wait longer for a lock (default 1s)
 Stops cleanly on SIGTERM or Ctrl-C. Exit code 3: could not start (one line says why).`;
@@ -48,6 +51,7 @@ export async function serveCommand(argv: string[], io: CommandIO): Promise<numbe
       'alert-for': { type: 'string' },
       'repeat-interval': { type: 'string' },
       app: { type: 'string', multiple: true },
+      log: { type: 'string', multiple: true },
       'statement-timeout': { type: 'string' },
       'lock-timeout': { type: 'string' },
       help: { type: 'boolean', default: false },

@@ -18,7 +18,8 @@ export function followLogs(path: string, options: FollowLogsOptions): Promise<vo
   return classifyAll(followLogRecords(path, options), options);
 }
 
-async function classifyAll(reader: AsyncIterable<LogRecord[]>, options: FollowLogsOptions): Promise<void> {
+/** Classifies a live reader's records as they come (the daemon's followers use it too). */
+export async function classifyAll(reader: AsyncIterable<LogRecord[]>, options: Omit<FollowLogsOptions, keyof FollowOptions>): Promise<void> {
   const stats = new StatementStats();
   for await (const batch of reader) {
     for (const record of batch) {

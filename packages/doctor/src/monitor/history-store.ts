@@ -1,3 +1,4 @@
+import type { LogEvent } from '../logs/log-event.js';
 import type { FindingEvent } from './finding-event.js';
 import type { Sample, Series } from './sample.js';
 
@@ -28,6 +29,25 @@ export interface EventQuery {
   to?: number;
 }
 
+/** A classified event of a target's server log, as the store keeps it. */
+export interface StoredLogEvent {
+  cluster: string;
+  /** Epoch ms: the log's time for the event, else when the daemon read it. */
+  at: number;
+  event: LogEvent;
+}
+
+export interface LogEventQuery {
+  cluster: string;
+  /** Epoch ms, inclusive. */
+  from: number;
+  to: number;
+  /** Only these classes. */
+  classes?: string[];
+  /** The newest this many (default 500). */
+  limit?: number;
+}
+
 /** An alert notification as it was sent (or tried), for GET /api/alerts and the dashboard's alert history. */
 export interface AlertRecord {
   /** Alertmanager fingerprint of the label set. */
@@ -53,6 +73,9 @@ export interface HistoryStore {
   /** Insert or update finding events (by cluster + key + openedAt). */
   saveEvents(events: FindingEvent[]): Promise<void>;
   saveAlert(alert: AlertRecord): Promise<void>;
+  saveLogEvents(events: StoredLogEvent[]): Promise<void>;
+  /** Newest first. */
+  logEvents(query: LogEventQuery): Promise<StoredLogEvent[]>;
   series(query: SeriesQuery): Promise<Series[]>;
   events(query: EventQuery): Promise<FindingEvent[]>;
   /** Events still open for a cluster (a restarted daemon continues them instead of opening new ones). */

@@ -35,6 +35,7 @@ export const METRICS: readonly MetricDef[] = Object.freeze([
   gauge('mvcc_lock_wait_oldest_seconds', ['database'], 'The longest current lock wait.'),
   counter('mvcc_deadlocks_total', ['database'], 'Deadlocks detected since the statistics were reset.'),
   counter('mvcc_checksum_failures_total', ['database'], 'Data page checksum failures since the statistics were reset.'),
+  counter('mvcc_log_events_total', ['class'], 'Events of the cluster\'s server log by class (as `mvcc-doctor logs` classifies them) since the daemon started.'),
   gauge('mvcc_findings', ['severity'], 'Open findings of the cluster by severity.'),
   gauge('mvcc_app_heap_used_bytes', ['app'], 'V8 heap used by an application process (from its @mvcc-doctor/pg registry).'),
   gauge('mvcc_app_rss_bytes', ['app'], 'Resident memory of an application process.'),

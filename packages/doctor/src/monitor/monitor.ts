@@ -14,6 +14,7 @@ import type { Observation } from './observation.js';
 import { observe } from './observe.js';
 import type { Sample } from './sample.js';
 import type { Target } from './target.js';
+import { TargetLogFollower, type TargetLogStatus } from './target-log/log-follower.js';
 
 export interface MonitorOptions {
   targets: Target[];
@@ -46,6 +47,8 @@ export interface ClusterStatus {
   lastRate?: XidRate;
   /** The forecasts of the last observation. */
   forecast?: ClusterForecast;
+  /** Its server log, when followed. */
+  log?: TargetLogStatus;
 }
 
 /**
@@ -57,10 +60,19 @@ export class Monitor {
   private readonly tracker = new FindingTracker();
   private readonly history = new Map<string, ClusterHistory>();
   private readonly stopping = new AbortController();
+  private readonly logs = new Map<string, TargetLogFollower>();
   private loops: Promise<void>[] = [];
 
   constructor(private readonly options: MonitorOptions) {
-    for (const t of options.targets) this.status.set(t.name, { name: t.name, target: describeTarget(t.conn), failures: 0, samples: [] });
+    for (const t of options.targets) {
+      const status: ClusterStatus = { name: t.name, target: describeTarget(t.conn), failures: 0, samples: [] };
+      if (t.log.kind !== 'off') {
+        const follower = new TargetLogFollower(t.name, t.conn, t.log, { limits: options.limits, pollMs: options.intervalMs, signal: this.stopping.signal, log: options.log });
+        this.logs.set(t.name, follower);
+        status.log = follower.status;
+      }
+      this.status.set(t.name, status);
+    }
   }
 
   async start(): Promise<void> {
@@ -73,7 +85,11 @@ export class Monitor {
     // Spread over the interval: twenty clusters observed at the same moment would each take ten times longer, and
     // their sessions would arrive at once (measured in bench:serve).
     const { targets, intervalMs } = this.options;
-    this.loops = [...targets.map((t, i) => this.watch(t, Math.floor((i * intervalMs) / targets.length))), this.pruneLoop()];
+    this.loops = [
+      ...targets.map((t, i) => this.watch(t, Math.floor((i * intervalMs) / targets.length))),
+      ...[...this.logs.values()].map((follower) => follower.run()),
+      this.pruneLoop(),
+    ];
   }
 
   /** Stop watching: waits for observations in flight (bounded by their statement and connect timeouts). */
@@ -118,6 +134,9 @@ export class Monitor {
   private async record(observation: Observation): Promise<void> {
     const status = this.status.get(observation.cluster)!;
     const { store } = this.options;
+    // The log's events since the last observation join the timeline whether or not the server answered.
+    const follower = this.logs.get(observation.cluster);
+    await store.saveLogEvents(follower?.take() ?? []);
     if (observation.ok) {
       if (status.up === false) this.options.log(`cluster ${observation.cluster}: reachable again`);
       const history = this.history.get(observation.cluster)!;
@@ -126,13 +145,13 @@ export class Monitor {
       status.lastRate = forecast.fit?.xidRate ?? rateSince(status, observation) ?? status.lastRate;
       const report = withFindings(observation.report, forecast.findings);
       Object.assign(status, { up: true, error: undefined, failures: 0, report, forecast });
-      status.samples = [...observation.samples, ...forecast.samples, { metric: 'mvcc_up', labels: {}, value: 1 }];
+      status.samples = [...observation.samples, ...forecast.samples, ...(follower?.samples() ?? []), { metric: 'mvcc_up', labels: {}, value: 1 }];
       await store.append({ cluster: observation.cluster, at: observation.at, samples: status.samples });
       await store.saveEvents(this.tracker.observed(observation.cluster, observation.at, report.findings));
     } else {
       if (status.up !== false) this.options.log(`cluster ${observation.cluster}: ${observation.error}`);
       Object.assign(status, { up: false, error: observation.error, failures: status.failures + 1 });
-      status.samples = [{ metric: 'mvcc_up', labels: {}, value: 0 }];
+      status.samples = [...(follower?.samples() ?? []), { metric: 'mvcc_up', labels: {}, value: 0 }];
       await store.append({ cluster: observation.cluster, at: observation.at, samples: status.samples });
       await store.saveEvents(this.tracker.unreachable(observation.cluster, observation.at, observation.error));
     }

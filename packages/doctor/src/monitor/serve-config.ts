@@ -4,7 +4,7 @@ import { DEFAULT_LIMITS, type SessionLimits } from '../connect/safe-session.js';
 import { DEFAULT_THRESHOLDS, parseThresholds, type Thresholds } from '../engine/thresholds.js';
 import { parseDuration } from '../engine/parse-duration.js';
 import { resolveConnOptions, type ConnOptions } from '../connect/conn-options.js';
-import { attachApps, parseTarget, sharedEnv, type Target } from './target.js';
+import { attachApps, attachLogs, parseTarget, sharedEnv, type Target } from './target.js';
 
 /** Everything `serve` runs with, resolved once (flags, then the config file, then defaults) and frozen. */
 export interface ServeConfig {
@@ -43,6 +43,7 @@ export interface ServeInputs {
   'repeat-interval'?: string;
   retention?: string;
   app?: string[];
+  log?: string[];
   'auth-token'?: string;
   'statement-timeout'?: string;
   'lock-timeout'?: string;
@@ -65,7 +66,7 @@ function readConfigFile(path: string): ServeInputs {
     throw new DoctorError('usage', `--config ${path} is not JSON: ${(error as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new DoctorError('usage', `--config ${path} must hold a JSON object`);
-  const known = new Set(['target', 'data', 'store', 'listen', 'interval', 'threshold', 'webhook', 'external-url', 'alert-for', 'repeat-interval', 'retention', 'app', 'auth-token', 'statement-timeout', 'lock-timeout']);
+  const known = new Set(['target', 'data', 'store', 'listen', 'interval', 'threshold', 'webhook', 'external-url', 'alert-for', 'repeat-interval', 'retention', 'app', 'log', 'auth-token', 'statement-timeout', 'lock-timeout']);
   for (const key of Object.keys(parsed)) if (!known.has(key)) throw new DoctorError('usage', `--config ${path}: unknown setting "${key}" (the flag names: ${[...known].join(', ')})`);
   return parsed as ServeInputs;
 }
@@ -75,7 +76,7 @@ export function resolveServeConfig(flags: ServeInputs, env: Record<string, strin
   const pick = <K extends keyof ServeInputs>(key: K): ServeInputs[K] => (isSet(flags[key]) ? flags[key] : file[key]);
   const specs = pick('target') ?? [];
   if (specs.length === 0) throw new DoctorError('usage', 'serve needs at least one --target NAME=postgresql://…');
-  const targets = attachApps(specs.map((spec) => parseTarget(spec, env)), pick('app') ?? []);
+  const targets = attachLogs(attachApps(specs.map((spec) => parseTarget(spec, env)), pick('app') ?? []), pick('log') ?? []);
   const names = new Set<string>();
   for (const t of targets) {
     if (names.has(t.name)) throw new DoctorError('usage', `two targets are named ${t.name}`);

@@ -1,5 +1,6 @@
 import { resolveConnOptions, type ConnOptions } from '../connect/conn-options.js';
 import { DoctorError } from '../connect/doctor-error.js';
+import { DEFAULT_LOG_SPEC, parseLogSpecs, type TargetLogSpec } from './target-log/target-log-spec.js';
 
 /** One cluster the daemon watches. */
 export interface Target {
@@ -8,6 +9,8 @@ export interface Target {
   conn: ConnOptions;
   /** @mvcc-doctor/pg registry URLs of the apps that use this cluster. */
   apps: string[];
+  /** Where its server log is read from, for its timeline. */
+  log: TargetLogSpec;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
@@ -20,7 +23,7 @@ export function parseTarget(spec: string, env: Record<string, string | undefined
   const conninfo = spec.slice(at + 1);
   if (!conninfo) throw new DoctorError('usage', `--target ${name}= needs a postgresql:// URL or conninfo`);
   const conn = resolveConnOptions({ conninfo, env: sharedEnv(env) });
-  return { name, conn, apps: [] };
+  return { name, conn, apps: [], log: DEFAULT_LOG_SPEC };
 }
 
 /**
@@ -50,4 +53,10 @@ export function attachApps(targets: Target[], specs: string[]): Target[] {
     }
   }
   return targets.map((t) => ({ ...t, apps: apps.get(t.name)! }));
+}
+
+/** `--log [CLUSTER=]server|off|PATH` (see target-log-spec.ts); every target reads its log through SQL by default. */
+export function attachLogs(targets: Target[], specs: string[]): Target[] {
+  const logs = parseLogSpecs(specs, targets.map((t) => t.name));
+  return targets.map((t) => ({ ...t, log: logs.get(t.name)! }));
 }

@@ -23,5 +23,6 @@ export function clusterView(c: ClusterStatus) {
     oldest_database: oldest ? { database: oldest.labels.database, xid_age: oldest.value, share_of_xid_space: oldest.value / XID_SPACE } : null,
     nearest_eta: etas[0] ? { database: etas[0].labels.database, limit: etas[0].labels.limit, seconds: etas[0].value } : null,
     xid_rate: c.lastRate ?? null,
+    log: c.log ?? null,
   };
 }

@@ -78,6 +78,16 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: HttpAp
       const from = parseTime(params.get('from'), 'from', to - 86_400_000);
       return json(200, { events: await store.events({ cluster, from, to }) });
     }
+    case '/api/log-events': {
+      const cluster = known(monitor, required(params, 'cluster'));
+      const to = parseTime(params.get('to'), 'to', Date.now());
+      const from = parseTime(params.get('from'), 'from', to - 86_400_000);
+      if (from > to) throw new DoctorError('usage', '"from" is after "to"');
+      const classes = params.getAll('class').flatMap((c) => c.split(',')).filter(Boolean);
+      const limit = limitOf(params.get('limit'));
+      const events = await store.logEvents({ cluster, from, to, classes: classes.length ? classes : undefined, limit });
+      return json(200, { cluster, log: monitor.cluster(cluster)!.log ?? null, events: events.map((e) => e.event) });
+    }
     case '/api/alerts': {
       const cluster = params.get('cluster') ?? undefined;
       return json(200, { active: options.activeAlerts?.() ?? [], history: await store.alerts({ cluster, limit: 500 }) });
@@ -100,6 +110,14 @@ function stepOf(step: string | null, from: number, to: number): number | undefin
     return ms || undefined;
   }
   return to - from > 6 * 3_600_000 ? Math.ceil((to - from) / 1000) : undefined;
+}
+
+/** How many log events an answer holds: 500 unless asked, 5,000 at most. */
+function limitOf(text: string | null): number {
+  if (text === null) return 500;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 5000) throw new DoctorError('usage', `limit takes a whole number from 1 to 5000, not "${text}"`);
+  return n;
 }
 
 function known(monitor: Monitor, cluster: string): string {

@@ -2,7 +2,7 @@ import { Cluster, waitFor, deadlocks as deadlocksScenario, type DeadlocksFault }
 import { expect } from 'vitest';
 import deadlocks from '../../src/checks/deadlocks.js';
 import type { ServerLogRead } from '../../src/collect/server-log.js';
-import { SERVER_LOG_PRIVILEGE } from '../../src/collect/server-log.js';
+import { SERVER_LOG_PRIVILEGE } from '../../src/collect/server-log-file.js';
 import { classifyRecord } from '../../src/logs/classify/classify-record.js';
 import type { LogEvent } from '../../src/logs/log-event.js';
 import type { Report } from '../../src/report/report.js';

@@ -4,6 +4,7 @@ import { mountChart } from '../chart.js';
 import { h, replace } from '../dom.js';
 import { formatAgo, formatWhen } from '../format.js';
 import { findingCard } from '../parts/finding-card.js';
+import { logEventsView } from '../parts/log-events.js';
 import { findingTimeline } from '../parts/timeline.js';
 import { clusterHref, every } from '../router.js';
 import { SEVERITIES, emptyState, errorBox, pageHeader, severityCounts, statusBadge, updatedLine } from '../ui.js';
@@ -26,6 +27,7 @@ export function renderCluster(main, route, signal) {
   const charts = CHARTS.map((c) => chartCard(c));
   const findings = h('div', { class: 'findings' }, emptyState('Loading…'));
   const timeline = h('div', {}, emptyState('Loading…'));
+  const logEvents = h('div', {}, emptyState('Loading…'));
   replace(main,
     h('nav', { class: 'breadcrumb', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/' }, 'Fleet'), ' / ', h('span', { 'aria-current': 'page' }, name)),
     pageHeader(name, picker, updated),
@@ -34,6 +36,7 @@ export function renderCluster(main, route, signal) {
     h('section', { 'aria-labelledby': 'charts-title' }, h('h2', { id: 'charts-title', class: 'visually-hidden' }, 'Charts'), h('div', { class: 'chart-grid' }, charts.map((c) => c.card))),
     h('section', { 'aria-labelledby': 'findings-title' }, h('h2', { id: 'findings-title' }, 'Open findings'), findings),
     h('section', { 'aria-labelledby': 'timeline-title' }, h('h2', { id: 'timeline-title' }, 'Finding timeline'), timeline),
+    h('section', { 'aria-labelledby': 'log-title', 'data-testid': 'server-log' }, h('h2', { id: 'log-title' }, 'Server log'), logEvents),
   );
 
   let generation = 0;
@@ -53,6 +56,7 @@ export function renderCluster(main, route, signal) {
     const tasks = [
       findingsBody.error ? Promise.reject(findingsBody.error) : Promise.resolve(),
       api.events(name, from, to).then((body) => current() && replace(timeline, findingTimeline(body.events, from, to))),
+      api.logEvents(name, from, to).then((body) => current() && replace(logEvents, logEventsView(body, from, to))),
       ...charts.map((c) => c.load(ctx).then((result) => current() && c.show(result, from, to, down), (error) => current() && c.fail(error))),
     ];
     const results = await Promise.allSettled(tasks);

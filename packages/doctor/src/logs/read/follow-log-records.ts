@@ -1,5 +1,6 @@
-import { statSync } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { extname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DoctorError } from '../../connect/doctor-error.js';
 import type { LogRecord } from '../log-record.js';
@@ -21,20 +22,79 @@ export interface FollowOptions extends ReadOptions {
 /**
  * Follows a live server log (`--follow`): yields records as they are written, through rotation by rename (the
  * renamed file is read to its end, then the new one from its start) and by copytruncate (the file shrinks: read
- * again from its start). The format and prefix are detected from the file's first lines. Ends when `signal`
- * aborts (or the caller stops iterating). Throws a DoctorError('unreadable') at once when the file is not there.
+ * again from its start). Given a directory (logging_collector's log_directory), follows its newest file and moves
+ * to each newer one the server starts (of the same extension: a server writing .log and .csv is followed in one
+ * of them). The format and prefix are detected from the file's first lines. Ends when `signal` aborts (or the
+ * caller stops iterating). Throws a DoctorError('unreadable') at once when the path is not there.
  */
 export function followLogRecords(path: string, options: FollowOptions = {}): LogReader {
   const resolved = resolveReadOptions(options);
-  const stats = newReadStats();
   const pollMs = options.pollMs ?? 250;
   if (!(pollMs > 0)) throw new DoctorError('usage', 'pollMs must be positive');
+  const locate = locator(path);
   // "From now on" is from this call, not from the first next(): what is written in between is not lost.
-  const start = options.fromStart ? 0 : sizeNow(path);
+  const file = locate.now();
+  const start = options.fromStart ? 0 : sizeNow(file);
+  return followSource(path, resolved, async () => {
+    const source = await FollowSource.open(file, locate.next, pollMs, resolved.signal);
+    return { source, sample: start > 0 ? await source.startAt(start) : undefined };
+  });
+}
+
+/** Records from a source that never ends (a followed file, a log read through SQL), in batches as they come. */
+export function followSource(
+  name: string,
+  options: ResolvedReadOptions,
+  open: () => Promise<{ source: ByteSource; sample?: string[] }>,
+): LogReader {
+  const stats = newReadStats();
   return {
     stats,
-    [Symbol.asyncIterator]: () => follow(path, resolved, stats, pollMs, start),
+    [Symbol.asyncIterator]: () => follow(name, options, stats, open),
   };
+}
+
+/** Where the followed file is: the path itself, or a directory's newest log file. */
+interface Locator {
+  /** Now, synchronously (a missing path throws the one-line error). */
+  now(): string;
+  /** On each idle poll: the file to read next (undefined: the same name as before). */
+  next: () => Promise<string | undefined>;
+}
+
+function locator(path: string): Locator {
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(path).isDirectory();
+  } catch (error) {
+    throw unreadable(path, error);
+  }
+  if (!isDirectory) return { now: () => path, next: async () => undefined };
+  const first = newestLogSync(path);
+  if (!first) throw new DoctorError('unreadable', `${path}: no log file in the directory (.log, .csv or .json)`);
+  const extension = extname(first);
+  return {
+    now: () => first,
+    next: async () => {
+      const entries = await readdir(path, { withFileTypes: true }).catch(() => []);
+      const files = entries.filter((e) => e.isFile() && extname(e.name) === extension).map((e) => join(path, e.name));
+      return newest(await Promise.all(files.map(async (file) => ({ file, mtimeMs: (await stat(file).catch(() => undefined))?.mtimeMs ?? 0 }))));
+    },
+  };
+}
+
+const LOG_EXTENSIONS = new Set(['.log', '.csv', '.json']);
+
+function newestLogSync(dir: string): string | undefined {
+  const files = readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isFile() && LOG_EXTENSIONS.has(extname(e.name)))
+    .map((e) => ({ file: join(dir, e.name), mtimeMs: statSync(join(dir, e.name)).mtimeMs }));
+  return newest(files);
+}
+
+/** The last written; the later name on a tie (PostgreSQL's names sort by time). */
+function newest(files: { file: string; mtimeMs: number }[]): string | undefined {
+  return files.sort((a, b) => a.mtimeMs - b.mtimeMs || a.file.localeCompare(b.file)).at(-1)?.file;
 }
 
 function sizeNow(path: string): number {
@@ -50,10 +110,14 @@ function unreadable(path: string, error: unknown): DoctorError {
   return new DoctorError('unreadable', `${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(error)}`, { cause: error });
 }
 
-async function* follow(path: string, options: ResolvedReadOptions, stats: ReadStats, pollMs: number, start: number): AsyncGenerator<LogRecord[]> {
-  const recorder = new StatsRecorder(stats, path);
-  const source = await FollowSource.open(path, pollMs, options.signal);
-  const sample = start > 0 ? await source.startAt(start) : undefined;
+async function* follow(
+  name: string,
+  options: ResolvedReadOptions,
+  stats: ReadStats,
+  open: () => Promise<{ source: ByteSource; sample?: string[] }>,
+): AsyncGenerator<LogRecord[]> {
+  const recorder = new StatsRecorder(stats, name);
+  const { source, sample } = await open();
   const out = new RecordSink();
   const reading = readInput({ source, recorder, options, out, sample });
   for await (const _step of reading) yield* out.take(options.batchSize);
@@ -65,7 +129,8 @@ class FollowSource implements ByteSource {
   private idleSent = false;
 
   private constructor(
-    private readonly path: string,
+    private path: string,
+    private readonly next: () => Promise<string | undefined>,
     private handle: FileHandle,
     private inode: number,
     private position: number,
@@ -73,7 +138,7 @@ class FollowSource implements ByteSource {
     private readonly signal: AbortSignal | undefined,
   ) {}
 
-  static async open(path: string, pollMs: number, signal: AbortSignal | undefined): Promise<FollowSource> {
+  static async open(path: string, next: () => Promise<string | undefined>, pollMs: number, signal: AbortSignal | undefined): Promise<FollowSource> {
     let handle: FileHandle;
     try {
       handle = await open(path, 'r');
@@ -87,7 +152,7 @@ class FollowSource implements ByteSource {
       await handle.close();
       throw new DoctorError('usage', `${path} is compressed: only a plain log can be followed`);
     }
-    return new FollowSource(path, handle, info.ino, 0, pollMs, signal);
+    return new FollowSource(path, next, handle, info.ino, 0, pollMs, signal);
   }
 
   /** Moves to `position`; returns the file's first lines, so the format is detected from what is there. */
@@ -105,9 +170,12 @@ class FollowSource implements ByteSource {
         this.idleSent = false;
         return bytesRead;
       }
-      // Nothing new in this file: was it renamed away (a new file has the name), or truncated?
-      const now = await stat(this.path).catch(() => undefined);
-      if (now && now.ino !== this.inode) {
+      // Nothing new in this file: was it renamed away (a new file has the name), did the server start a newer one
+      // in the directory, or was it truncated?
+      const newer = await this.next();
+      const target = newer ?? this.path;
+      const now = await stat(target).catch(() => undefined);
+      if (now && (target !== this.path || now.ino !== this.inode)) {
         // The rename may have happened after the read above: drain what was written to the old file since.
         const late = await this.handle.read(into, offset, length, this.position);
         if (late.bytesRead > 0) {
@@ -117,7 +185,8 @@ class FollowSource implements ByteSource {
         }
         await this.handle.close().catch(() => {});
         try {
-          this.handle = await open(this.path, 'r');
+          this.handle = await open(target, 'r');
+          this.path = target;
         } catch {
           continue; // renamed again in between: look again
         }

@@ -58,7 +58,10 @@ export async function* readInput(reading: InputReading): AsyncGenerator<'block' 
         continue;
       }
       if (!reader) {
-        const sample = reading.sample ?? sampleLines(block.buf, block.start, block.end);
+        // A followed file's first lines may be only start-up messages, which show less of the prefix (%q): the
+        // first new lines join them.
+        const first = sampleLines(block.buf, block.start, block.end);
+        const sample = reading.sample ? [...reading.sample, ...first] : first;
         times = new LogTimeParser(options.timezone, options.year ?? reading.year);
         const made = makeReader(reading, sample, times);
         if (!made) return;

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { DoctorError } from '../../connect/doctor-error.js';
 import type { FindingEvent } from '../finding-event.js';
-import type { AlertRecord, EventQuery, HistoryStore, SeriesQuery, StoredObservation } from '../history-store.js';
+import type { AlertRecord, EventQuery, HistoryStore, LogEventQuery, SeriesQuery, StoredLogEvent, StoredObservation } from '../history-store.js';
 import { labelKey, type Series } from '../sample.js';
-import { alertFromRow, alertParams, eventFromRow, eventParams, labelsOf, type AlertRow, type EventRow } from './row-codec.js';
+import { alertFromRow, alertParams, eventFromRow, eventParams, labelsOf, logEventFromRow, logEventParams, type AlertRow, type EventRow, type LogEventRow } from './row-codec.js';
 import { MIGRATIONS } from './schema.js';
 
 export const EMBEDDED_FILE = 'history.sqlite';
@@ -118,6 +118,22 @@ class EmbeddedStore implements HistoryStore {
     this.sql('INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(...alertParams(alert));
   }
 
+  async saveLogEvents(events: StoredLogEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    this.transaction(() => {
+      const insert = this.sql('INSERT INTO log_events (cluster, at, class, severity, event) VALUES (?, ?, ?, ?, ?)');
+      for (const e of events) insert.run(...logEventParams(e));
+    });
+  }
+
+  async logEvents(q: LogEventQuery): Promise<StoredLogEvent[]> {
+    const rows = this.sql(
+      `SELECT cluster, at, event FROM log_events WHERE cluster = ? AND at BETWEEN ? AND ?
+       AND (? IS NULL OR class IN (SELECT value FROM json_each(?))) ORDER BY at DESC LIMIT ?`,
+    ).all(q.cluster, q.from, q.to, q.classes ? 1 : null, JSON.stringify(q.classes ?? []), q.limit ?? 500) as unknown as LogEventRow[];
+    return rows.map(logEventFromRow);
+  }
+
   async series(q: SeriesQuery): Promise<Series[]> {
     const candidates = this.sql('SELECT id, labels FROM series WHERE cluster = ? AND metric = ? ORDER BY id').all(q.cluster, q.metric) as { id: number; labels: string }[];
     const both = `SELECT t, v FROM points WHERE series_id = ?1 AND t BETWEEN ?2 AND ?3
@@ -165,6 +181,7 @@ class EmbeddedStore implements HistoryStore {
       for (const { id } of this.sql('SELECT id FROM series').all()) prunePoints.run(Number(id), before);
       this.sql('DELETE FROM finding_events WHERE closed_at < ?').run(before);
       this.sql('DELETE FROM alerts WHERE at < ?').run(before);
+      this.sql('DELETE FROM log_events WHERE at < ?').run(before);
     });
   }
 

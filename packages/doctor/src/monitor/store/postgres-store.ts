@@ -2,11 +2,11 @@ import { quoteIdent } from '@mvcc-doctor/pg/quote';
 import { describeTarget, type ConnOptions } from '../../connect/conn-options.js';
 import { pgErrorOf } from '../../connect/pg-error.js';
 import type { FindingEvent } from '../finding-event.js';
-import type { AlertRecord, EventQuery, HistoryStore, SeriesQuery, StoredObservation } from '../history-store.js';
+import type { AlertRecord, EventQuery, HistoryStore, LogEventQuery, SeriesQuery, StoredLogEvent, StoredObservation } from '../history-store.js';
 import { labelKey, type Sample, type Series } from '../sample.js';
 import { dayBounds, dayOf, dayOfPartition, partitionName } from './day-partitions.js';
 import { migrateStore } from './postgres-migrate.js';
-import { alertFromRow, alertParams, eventFromRow, eventParams, labelsOf, type AlertRow, type EventRow } from './row-codec.js';
+import { alertFromRow, alertParams, eventFromRow, eventParams, labelsOf, logEventFromRow, logEventParams, type AlertRow, type EventRow, type LogEventRow } from './row-codec.js';
 import { STORE_SCHEMA, StorePool } from './store-pool.js';
 
 export interface PostgresStoreOptions {
@@ -107,6 +107,25 @@ class PostgresStore implements HistoryStore {
     );
   }
 
+  async saveLogEvents(events: StoredLogEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const rows = events.map(logEventParams);
+    const columns = rows[0]!.map((_, i) => rows.map((r) => r[i]));
+    await this.pool.query(
+      'INSERT INTO log_events (cluster, at, class, severity, event) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[])',
+      columns,
+    );
+  }
+
+  async logEvents(q: LogEventQuery): Promise<StoredLogEvent[]> {
+    const rows = await this.pool.query<LogEventRow>(
+      `SELECT cluster, at, event FROM log_events WHERE cluster = $1 AND at BETWEEN $2 AND $3
+       AND ($4::text[] IS NULL OR class = ANY($4::text[])) ORDER BY at DESC LIMIT $5`,
+      [q.cluster, q.from, q.to, q.classes ?? null, q.limit ?? 500],
+    );
+    return rows.map(logEventFromRow);
+  }
+
   async series(q: SeriesQuery): Promise<Series[]> {
     const named = await this.pool.query<{ id: number; labels: string }>('SELECT id, labels FROM series WHERE cluster = $1 AND metric = $2 ORDER BY id', [q.cluster, q.metric]);
     const wanted = named
@@ -162,6 +181,7 @@ class PostgresStore implements HistoryStore {
     if (old.length > 0) this.log(`history store: dropped ${old.length} day partition${old.length === 1 ? '' : 's'} of points older than ${new Date(before).toISOString()}`);
     await this.pool.query('DELETE FROM finding_events WHERE closed_at < $1', [before]);
     await this.pool.query('DELETE FROM alerts WHERE at < $1', [before]);
+    await this.pool.query('DELETE FROM log_events WHERE at < $1', [before]);
   }
 
   close(): Promise<void> {

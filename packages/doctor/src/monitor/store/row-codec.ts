@@ -1,5 +1,6 @@
 import type { FindingEvent } from '../finding-event.js';
-import type { AlertRecord } from '../history-store.js';
+import type { LogEvent } from '../../logs/log-event.js';
+import type { AlertRecord, StoredLogEvent } from '../history-store.js';
 
 /** Table rows ↔ objects, the same for both stores (JSON columns are TEXT in both). */
 export interface EventRow {
@@ -61,4 +62,18 @@ export function alertParams(a: AlertRecord): (string | number | null)[] {
 /** The label set a series was stored with (sample.ts labelKey). */
 export function labelsOf(key: string): Record<string, string> {
   return Object.fromEntries(JSON.parse(key) as [string, string][]);
+}
+
+export interface LogEventRow {
+  cluster: string;
+  at: number | string;
+  event: string;
+}
+
+export function logEventFromRow(row: LogEventRow): StoredLogEvent {
+  return { cluster: row.cluster, at: Number(row.at), event: JSON.parse(row.event) as LogEvent };
+}
+
+export function logEventParams(e: StoredLogEvent): (string | number)[] {
+  return [e.cluster, e.at, e.event.class, e.event.severity, JSON.stringify(e.event)];
 }
