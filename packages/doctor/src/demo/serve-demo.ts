@@ -21,7 +21,8 @@ const DEMO_THRESHOLDS = ['idleInTransactionSeconds=0', 'longTransactionSeconds=0
 export async function runServeDemo(options: ServeDemoOptions): Promise<void> {
   const { say } = options;
   say('① Starting a throwaway PostgreSQL …');
-  const cluster = await Cluster.create({ major: options.major, label: 'serve-demo', log: { linePrefix: '%m [%p] %q%u@%d app=%a ' } });
+  // The logging collector on (csvlog): the daemon reads the server log through its connection, onto the timeline.
+  const cluster = await Cluster.create({ major: options.major, label: 'serve-demo', log: { linePrefix: '%m [%p] %q%u@%d app=%a ', csv: true } });
   const faults: Fault[] = [];
   let app: ChildProcess | undefined;
   try {

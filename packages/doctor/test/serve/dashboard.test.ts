@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Cluster, freePort, waitFor } from '@mvcc-doctor/lab';
+import { Cluster, deadlocks, freePort, waitFor } from '@mvcc-doctor/lab';
 import { configure, registryHandler, withContext, withTransaction } from '@mvcc-doctor/pg';
 import pg from 'pg';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -79,7 +79,8 @@ describe('the dashboard in a real browser', () => {
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install --no-install-recommends chromium (.ci/run does)`);
     mkdirSync(SCREENSHOTS, { recursive: true });
-    cluster = await Cluster.create({ label: 'dashboard' });
+    // The logging collector on (csvlog): the daemon reads the server log through its connection.
+    cluster = await Cluster.create({ label: 'dashboard', log: { csv: true } });
     await cluster.sql('CREATE TABLE orders (id int PRIMARY KEY, payload text); INSERT INTO orders VALUES (1, NULL), (2, NULL)');
     await cluster.sql("CREATE TABLE events (id int PRIMARY KEY, payload text) WITH (autovacuum_enabled = off); INSERT INTO events SELECT g, repeat('x', 80) FROM generate_series(1, 4000) g");
 
@@ -214,6 +215,25 @@ describe('the dashboard in a real browser', () => {
     // The timeline has it, still open.
     await expect.poll(() => page.locator('.timeline-row', { hasText: 'idle-in-transaction' }).textContent()).toContain('still open');
     await page.close();
+  });
+
+  it('the server log section shows a deadlock on the timeline, with the code that sent each side', async () => {
+    const fault = await deadlocks(cluster, { comments: { a: "/*app='shop-api',origin='src%2Fpay.ts%3A12'*/", b: "/*app='shop-api',origin='src%2Frefund.ts%3A40'*/" } });
+    try {
+      const page = await open('#/cluster/shop');
+      const section = page.getByTestId('server-log');
+      await expect.poll(() => section.getByTestId('log-state').textContent()).toMatch(/^Reading the server log, read through the connection/);
+      const event = section.locator('li.log-event[data-class="deadlock"]').first();
+      await event.waitFor({ state: 'visible', timeout: 60_000 });
+      expect(await event.textContent()).toContain('deadlock');
+      expect(await event.getByTestId('log-origin').textContent()).toMatch(/src\/(pay|refund)\.ts:\d+/);
+      // Its mark on the class's row of the strip, on the charts' time axis.
+      expect(await section.locator('.timeline-row[data-class="deadlock"] .log-mark').count()).toBe(1);
+      await section.screenshot({ path: join(SCREENSHOTS, 'server-log.png') });
+      await page.close();
+    } finally {
+      await fault.release();
+    }
   });
 
   it('the alerts page shows the history, with every string as text (an alert cannot inject markup)', async () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Objects whose keys are data (label sets, subjects, evidence rows): their keys are not part of the API's shape. */
-const FREE = new Set(['labels', 'subject', 'evidence', 'annotations', 'origin', 'server', 'target', 'summary']);
+const FREE = new Set(['labels', 'subject', 'evidence', 'annotations', 'origin', 'server', 'target', 'summary', 'fields']);
 /** Keys a response may or may not have (absent while open, or when unknown). */
 export const OPTIONAL = new Set(['closedAt', 'endsAt', 'origin']);
 
@@ -41,7 +41,7 @@ export function documentedExamples(): Map<string, unknown> {
   const doc = readFileSync(join(import.meta.dirname, '../../../../docs/http-api.md'), 'utf8');
   const examples = new Map<string, unknown>();
   for (const section of doc.split(/^## /m).slice(1)) {
-    const path = /^`GET (\/api\/[a-z]+)/.exec(section)?.[1];
+    const path = /^`GET (\/api\/[a-z-]+)/.exec(section)?.[1];
     const json = /```json\n([\s\S]*?)```/.exec(section)?.[1];
     if (path && json) examples.set(path, JSON.parse(json));
   }

@@ -7,6 +7,7 @@ import { SERVER_LOG_PRIVILEGE } from '../../src/collect/server-log-file.js';
 import type { LogEvent } from '../../src/logs/log-event.js';
 import { resolveServeConfig } from '../../src/monitor/serve-config.js';
 import { startServe, type Daemon } from '../../src/monitor/serve.js';
+import { documentedExamples, keyPaths, OPTIONAL } from './doc-shape.js';
 import { until } from './until.js';
 
 const PASSWORD = 'log-sekret-77';
@@ -140,6 +141,17 @@ describe('serve: the server log on the timeline', () => {
     expect(body.events).toEqual([]);
     expect(logs.join('\n')).not.toContain(PASSWORD);
     expect(logs).toContainEqual(expect.stringMatching(/^cluster viasql: reading its server log through SQL \(stderr\)$/));
+  });
+
+  it('answers /api/log-events with the keys docs/http-api.md shows', async () => {
+    const example = documentedExamples().get('/api/log-events');
+    const actual = await eventsOf(daemon, 'viasql', 'deadlock');
+    // What the log did not say (a relation, a user) is absent, as in `logs --json`.
+    const optional = new Set([...OPTIONAL, 'relation', 'user', 'database', 'time', 'pid']);
+    const documented = keyPaths(example);
+    const answered = keyPaths(actual);
+    expect([...answered].filter((p) => !documented.has(p))).toEqual([]);
+    expect([...documented].filter((p) => !answered.has(p) && !optional.has(p.split('.').at(-1)!))).toEqual([]);
   });
 
   it('the API refuses what it cannot answer, in one line', async () => {

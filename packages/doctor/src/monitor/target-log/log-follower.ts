@@ -15,12 +15,12 @@ import type { TargetLogSpec } from './target-log-spec.js';
 /** What GET /api/clusters says of a target's log. */
 export interface TargetLogStatus {
   source: TargetLogSpec['kind'];
-  /** The file or directory followed (source "path"). */
-  path?: string;
+  /** The file or directory followed (source "path"), else null. */
+  path: string | null;
   /** Events are being read now. */
   following: boolean;
-  /** Why not, or why the last poll failed: one line, never a password. */
-  error?: string;
+  /** Why not, or why the last poll failed: one line, never a password; null when all is well. */
+  error: string | null;
   /** Events classified since the daemon started. */
   events: number;
   /** Events not stored because too many came between two observations (still counted in the totals). */
@@ -55,7 +55,7 @@ export class TargetLogFollower {
     private readonly spec: TargetLogSpec,
     private readonly options: FollowerOptions,
   ) {
-    this.status = { source: spec.kind, ...(spec.kind === 'path' ? { path: spec.path } : {}), following: false, events: 0, dropped: 0 };
+    this.status = { source: spec.kind, path: spec.kind === 'path' ? spec.path : null, following: false, error: null, events: 0, dropped: 0 };
   }
 
   /** Follows until the signal aborts, starting again after a failure. */
@@ -139,13 +139,13 @@ export class TargetLogFollower {
 
   private started(what: string): void {
     this.status.following = true;
-    this.status.error = undefined;
+    this.status.error = null;
     this.options.log(`cluster ${this.cluster}: ${what}`);
   }
 
   private recovered(): void {
-    if (this.status.error === undefined) return;
-    this.status.error = undefined;
+    if (this.status.error === null) return;
+    this.status.error = null;
     this.options.log(`cluster ${this.cluster}: its server log is read again`);
   }
 
