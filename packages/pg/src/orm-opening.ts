@@ -7,6 +7,9 @@ import { captureOpening, type Opening } from './origin.js';
 // app's origin.
 const OWN_DIR = dirname(fileURLToPath(import.meta.url));
 
+/** Frames captured at least, through an ORM's call chain. */
+const ORM_FRAMES = 40;
+
 let skipFor: ((path: string) => boolean) | undefined;
 let skipping: (path: string) => boolean = skip(undefined);
 
@@ -21,7 +24,10 @@ export function ormOpening(boundary: (...args: never[]) => unknown): Opening {
     skipFor = settings.ignoreFile;
     skipping = skip(settings.ignoreFile);
   }
-  return captureOpening(boundary, { frames: settings.stackFrames, root: settings.originRoot, ignoreFile: skipping });
+  // An ORM's own frames come first (drizzle's tracing wrappers alone take a dozen): look deeper than a plain
+  // withTransaction call needs, so the app's frame is among those captured. 0 still turns capture off.
+  const frames = settings.stackFrames === 0 ? 0 : Math.max(settings.stackFrames, ORM_FRAMES);
+  return captureOpening(boundary, { frames, root: settings.originRoot, ignoreFile: skipping });
 }
 
 function skip(user: ((path: string) => boolean) | undefined): (path: string) => boolean {
