@@ -84,7 +84,7 @@ function wrapClient(client: PoolClientLike): PoolClientLike {
 }
 
 /** The statement with the caller's comment (captured below `boundary`), or as it was when it must not change. */
-function tagged(query: unknown, boundary: (...args: never[]) => unknown): unknown {
+export function tagged(query: unknown, boundary: (...args: never[]) => unknown): unknown {
   const settings = config();
   if (!settings.comment) return query;
   let text: string;
