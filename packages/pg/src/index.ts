@@ -22,6 +22,7 @@ export {
   type TagFields,
 } from './tags.js';
 export { quoteIdent, quoteLiteral } from './quote.js';
+export { taggedPool, untaggedPool, type TaggablePool } from './tagged-pool.js';
 export {
   AfterCommitError,
   ClientBusyError,

@@ -80,6 +80,13 @@ const SCHEMA: Schema = Object.freeze({
 const NO_OPTIONS: TransactionOptions = Object.freeze({});
 
 /**
+ * Internal, for the ORM integrations: the opening they captured at the ORM's own entry point (the app's call of
+ * `db.transaction(…)`), so the origin names the app's line rather than the integration's. A symbol key: options
+ * validation does not see it and no public type names it.
+ */
+export const OPENED_AT: unique symbol = Symbol('mvcc-doctor opened at');
+
+/**
  * Run `fn` in a transaction on a client of `pool`: BEGIN (with the tag, same round trip), COMMIT when `fn`
  * resolves, ROLLBACK and rethrow the original error when it throws; the whole transaction is run again on the
  * configured SQLSTATEs (40001, 40P01). Given a transaction client instead of a pool, `fn` runs in a savepoint. Given a
@@ -103,9 +110,10 @@ export function withTransaction<T>(
     const target = poolOf(pool);
     const settings = config();
     const opening =
-      options.origin !== undefined
+      (options as { [OPENED_AT]?: Opening })[OPENED_AT] ??
+      (options.origin !== undefined
         ? namedOpening(options.origin)
-        : captureOpening(withTransaction, { frames: settings.stackFrames, root: settings.originRoot, ignoreFile: settings.ignoreFile });
+        : captureOpening(withTransaction, { frames: settings.stackFrames, root: settings.originRoot, ignoreFile: settings.ignoreFile }));
     const store = currentStore();
     const app = options.app ?? settings.app;
     const tags = transactionTags(app, opening.origin, store.context, settings, options);
