@@ -81,7 +81,8 @@ const ONE_FOR_ALL_ARGS = ['--no-collector.bgwriter', '--no-collector.database'];
  */
 export async function runFleet(options: FleetOptions): Promise<FleetResult> {
   const { log } = options;
-  const template = await Cluster.create({ major: options.major, label: 'bench-serve-template' });
+  // The logging collector on (csvlog): the daemon reads every cluster's server log through SQL, as it does by default.
+  const template = await Cluster.create({ major: options.major, label: 'bench-serve-template', log: { csv: true } });
   const clusters: Cluster[] = [];
   const loaders: pg.Client[] = [];
   let loading = true;

@@ -96,6 +96,10 @@ export class Monitor {
   async stop(): Promise<void> {
     this.stopping.abort();
     await Promise.allSettled(this.loops);
+    // What the logs said since the last observation is kept.
+    for (const follower of this.logs.values()) {
+      await this.options.store.saveLogEvents(follower.take()).catch((error: Error) => this.options.log(`could not store log events: ${error.message}`));
+    }
   }
 
   clusters(): ClusterStatus[] {
