@@ -172,7 +172,16 @@ async function compare(label: string, settings: Record<string, string>, count: n
           `${((trips.get(name) ?? 0) / count).toFixed(2).padStart(16)}`,
       );
     }
-    const defaults = at(paired.get('library')?.wall ?? [], 0.5);
+    const added = (name: string) => at(paired.get(name)?.wall ?? [], 0.5);
+    const defaults = added('library');
+    // The rows differ by one part each: what the defaults' added time is made of (medians, so roughly).
+    const sql = added("raw pg, library's SQL");
+    const named = added('library, named origin');
+    console.log(
+      `where the defaults' ${defaults.toFixed(1)} µs go: the tags' SQL ${sql.toFixed(1)} (raw pg sending it), ` +
+        `the stack capture ${(defaults - named).toFixed(1)} (defaults - named origin), ` +
+        `the library's own code ${(named - sql).toFixed(1)} (named origin - the tags' SQL)`,
+    );
     const extraTrips = ((trips.get('library') ?? 0) - (trips.get('raw pg') ?? 0)) / count;
     console.log(
       `library defaults: ${signed((defaults / base) * 100, 1)}% (goal ≤ ${goalPercent} %: ${(defaults / base) * 100 <= goalPercent ? 'met' : 'not met'}), ` +
