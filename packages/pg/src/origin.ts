@@ -30,8 +30,9 @@ type CallSite = NodeJS.CallSite & { getPosition?(): number };
 const CACHE_LIMIT = 2_000;
 const UNKNOWN = 'unknown:0';
 /**
- * Frames captured per transaction: the call site and its caller, which tell call paths apart. Each captured frame
- * costs (V8 walks it and builds a CallSite object for it): 2 frames take about a third of the time 10 take.
+ * Frames captured per transaction: the call site and its caller, which tell call paths apart. In a hot loop 2 frames
+ * take about a third of the time 10 take; on a CPU gone cold during a network wait the capture's fixed cost
+ * dominates whatever the count (bench/README.md, bench:pg), and only not capturing (a named origin) avoids it.
  */
 const PATH_FRAMES = 2;
 const rawSites = (_error: Error, sites: CallSite[]): CallSite[] => sites;
