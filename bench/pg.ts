@@ -4,7 +4,7 @@
 // hit every variant alike). Round trips are counted for real: the server sends one ReadyForQuery per Query (simple
 // protocol) or Sync (extended protocol). Run twice: the lab's default (fsync off) and durable commits (fsync on).
 // The library is measured as users run it: compiled (the script builds packages/pg first and imports its dist), in
-// plain node (type stripping runs this file: Node 22.6+), not under a transforming loader whose own
+// plain node (type stripping runs this file: Node 22.18+, 23.6+), not under a transforming loader whose own
 // Error.prepareStackTrace and evaluated frames would make stack capture dearer than in an app.
 //
 // "raw pg, library's SQL" sends, with raw node-postgres, exactly what the library sends for this call site (the
