@@ -3,7 +3,9 @@
 // @mvcc-doctor/pg, interleaved in one run on one connection (a fresh random order each round, so drift and noise
 // hit every variant alike). Round trips are counted for real: the server sends one ReadyForQuery per Query (simple
 // protocol) or Sync (extended protocol). Run twice: the lab's default (fsync off) and durable commits (fsync on).
-// The library is measured as users run it: compiled (the script builds packages/pg first and imports its dist).
+// The library is measured as users run it: compiled (the script builds packages/pg first and imports its dist), in
+// plain node (type stripping runs this file: Node 22.18+, 23.6+), not under a transforming loader whose own
+// Error.prepareStackTrace and evaluated frames would make stack capture dearer than in an app.
 //
 // "raw pg, library's SQL" sends, with raw node-postgres, exactly what the library sends for this call site (the
 // comment on every statement, SET LOCAL application_name in the BEGIN round trip): what the tags cost whoever sends
@@ -14,6 +16,7 @@
 // starvation: 'off'; so does withContext), Node 20 runs promise hooks for every promise of the process, raw pg's
 // included. That cost is measured first, on raw pg alone, before the library has turned the hooks on.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { Cluster } from '@mvcc-doctor/lab';
@@ -71,7 +74,10 @@ async function hooksCost(transaction: () => Promise<void>, rounds: number): Prom
   return { wall: median(wall.slice(rounds / 5)), cpu: median(cpu.slice(rounds / 5)) };
 }
 
-async function compare(label: string, settings: Record<string, string>, count: number, measureHooks: boolean): Promise<void> {
+/** The load average (1 and 5 minutes): the machine's other work makes every transaction's code run colder. */
+const load = () => loadavg().slice(0, 2).map((x) => x.toFixed(2)).join(' / ');
+
+async function compare(label: string, settings: Record<string, string>, count: number, measureHooks: boolean, goalPercent: number): Promise<void> {
   const cluster = await Cluster.create({ label: 'bench-pg', autovacuum: false, settings });
   const pool = new pg.Pool({ ...cluster.connectionConfig(), max: 1 });
   // An idle client's connection error (e.g. while the pool ends) is reported, not allowed to crash the run.
@@ -121,6 +127,7 @@ async function compare(label: string, settings: Record<string, string>, count: n
     const paired = new Map(names.map((name) => [name, { wall: [] as number[], cpu: [] as number[] }]));
     const trips = new Map(names.map((name) => [name, 0]));
     const warmup = Math.min(500, count / 5);
+    const loadBefore = load();
     for (let i = 0; i < warmup + count; i++) {
       for (const name of [...names].sort(() => Math.random() - 0.5)) {
         const variant = variants[name];
@@ -153,6 +160,7 @@ async function compare(label: string, settings: Record<string, string>, count: n
     const base = at(samples.get('raw pg') ?? [], 0.5);
     const signed = (x: number, digits: number) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
     console.log(`\n${label}: PostgreSQL ${cluster.version}, 127.0.0.1, node ${process.version}, ${count} transactions per variant, interleaved`);
+    console.log(`load average (1 / 5 min) ${loadBefore} before, ${load()} after`);
     console.log('variant                  median µs    p90 µs   added µs (paired)   added %   CPU added µs   round trips/tx');
     for (const name of names) {
       const xs = samples.get(name) ?? [];
@@ -164,6 +172,21 @@ async function compare(label: string, settings: Record<string, string>, count: n
           `${((trips.get(name) ?? 0) / count).toFixed(2).padStart(16)}`,
       );
     }
+    const added = (name: string) => at(paired.get(name)?.wall ?? [], 0.5);
+    const defaults = added('library');
+    // The rows differ by one part each: what the defaults' added time is made of (medians, so roughly).
+    const sql = added("raw pg, library's SQL");
+    const named = added('library, named origin');
+    console.log(
+      `where the defaults' ${defaults.toFixed(1)} µs go: the tags' SQL ${sql.toFixed(1)} (raw pg sending it), ` +
+        `the stack capture ${(defaults - named).toFixed(1)} (defaults - named origin), ` +
+        `the library's own code ${(named - sql).toFixed(1)} (named origin - the tags' SQL)`,
+    );
+    const extraTrips = ((trips.get('library') ?? 0) - (trips.get('raw pg') ?? 0)) / count;
+    console.log(
+      `library defaults: ${signed((defaults / base) * 100, 1)}% (goal ≤ ${goalPercent} %: ${(defaults / base) * 100 <= goalPercent ? 'met' : 'not met'}), ` +
+        `${signed(extraTrips, 2)} round trips per transaction against raw pg`,
+    );
     if (hooks) {
       console.log(
         `async hooks on (AsyncLocalStorage, Node ${process.versions.node}), raw pg alone: ${signed(hooks.wall, 1)} µs ` +
@@ -176,6 +199,6 @@ async function compare(label: string, settings: Record<string, string>, count: n
   }
 }
 
-await compare('fsync off (lab default)', {}, transactions, true);
+await compare('fsync off (lab default)', {}, transactions, true, 5);
 // The library has turned the hooks on for good by now: they can be measured only once.
-await compare('durable commits (fsync on, synchronous_commit on)', { fsync: 'on', synchronous_commit: 'on' }, Math.ceil(transactions / 5), false);
+await compare('durable commits (fsync on, synchronous_commit on)', { fsync: 'on', synchronous_commit: 'on' }, Math.ceil(transactions / 5), false, 3);

@@ -24,9 +24,10 @@ export interface LibraryOptions {
   /** Frames to skip when naming the origin, e.g. your own transaction helper: `(path) => path.endsWith('/db.ts')`. */
   ignoreFile?: (path: string) => boolean;
   /**
-   * Stack frames captured per transaction for its origin and opening stack. Default 10. Capturing costs ~25 µs per
-   * transaction on a 2-vCPU VM, nearly whatever the depth (6 frames save under 1 µs); 0 turns it off (origins become
-   * "unknown:0"); naming the origin per transaction skips it too.
+   * Depth of the opening stack that reports show. Default 10. Per transaction only the call site and its caller are
+   * captured (a few µs); the full stack is captured once per such call path, so frames past the second are those of
+   * the first transaction opened through it. 0 turns capture off (origins become "unknown:0"); naming the origin per
+   * transaction skips it too.
    */
   stackFrames?: number;
   /**

@@ -1,3 +1,4 @@
+import { dropErrors, holdErrors } from './client-errors.js';
 import type { WorkContext } from './context.js';
 import type { LeaseInfo } from './events.js';
 import type { Opening } from './origin.js';
@@ -34,11 +35,11 @@ export class Lease {
   afterCommit: (() => unknown)[] | undefined;
   private released = false;
   private closed = false;
+  /** Neighbours in the registry's list of open leases (registry.ts). */
+  registryPrevious: Lease | undefined;
+  registryNext: Lease | undefined;
   // Kept from checkout time: whoever replaces client.release later (checkout() does) must not be called back.
   private readonly giveBack: PoolClientLike['release'];
-  private readonly onError = (error: Error): void => {
-    this.connectionError ??= error;
-  };
 
   constructor(
     readonly kind: 'transaction' | 'client',
@@ -52,8 +53,7 @@ export class Lease {
   ) {
     this.backendPid = client.processID ?? undefined;
     this.giveBack = giveBack ?? client.release;
-    // A checked-out pg client whose connection dies emits "error"; with no listener that crashes the process.
-    client.on?.('error', this.onError);
+    holdErrors(client, this);
     register(this);
   }
 
@@ -99,7 +99,7 @@ export class Lease {
     if (this.released) return;
     this.released = true;
     unregister(this);
-    this.client.removeListener?.('error', this.onError);
+    dropErrors(this.client, this);
     this.giveBack.call(this.client, destroy ?? (this.connectionError || this.killedBecause ? new Error('connection closed') : undefined));
   }
 

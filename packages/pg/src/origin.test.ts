@@ -47,4 +47,29 @@ describe('origin', () => {
     const helper = () => captureOpening(helper, { ...options, ignoreFile: (path) => path.endsWith('origin.test.ts') });
     expect(helper().origin).not.toContain('origin.test.ts');
   });
+
+  it('gives a call path seen before its opening back, and tells two callers of one call site apart', () => {
+    const helper = () => captureOpening(helper, options); // stands for withTransaction
+    const site = () => helper(); // the call site, and below two callers of it
+    const viaA = () => site();
+    const viaB = () => site();
+    const a = viaA();
+    const again = [1, 2].map(() => viaA())[1];
+    const b = viaB();
+    expect(again).toBe(a); // the same object: nothing is made per transaction on a known path
+    expect(b).not.toBe(a);
+    expect(b.origin).toBe(a.origin);
+    // Each path's own caller is in its stack, right below the call site.
+    const secondFrame = (stack: string) => stack.split('\n').filter((line) => line.includes(' at '))[1];
+    expect(secondFrame(a.stack())).toMatch(/viaA/);
+    expect(secondFrame(b.stack())).toMatch(/viaB/);
+  });
+
+  it('gives the opening stack the configured depth', () => {
+    const frames = (depth: number) => {
+      const deep = (n: number): ReturnType<typeof captureOpening> => (n === 0 ? captureOpening(deep, { ...options, frames: depth }) : deep(n - 1));
+      return deep(12).stack().split('\n').filter((line) => line.includes(' at ')).length;
+    };
+    expect([frames(1), frames(2), frames(5), frames(10)]).toEqual([1, 2, 5, 10]);
+  });
 });

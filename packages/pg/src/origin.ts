@@ -6,13 +6,16 @@ import { fileURLToPath } from 'node:url';
 export interface Opening {
   /** `path:line` of the caller of the public entry point (withTransaction, checkout), relative to the origin root. */
   readonly origin: string;
-  /** The opening stack, formatted on first use (it costs tens of microseconds). */
+  /**
+   * The opening stack (it costs tens of microseconds to format: done once per call path, or on first use). Its first
+   * two frames are this transaction's; deeper ones are those of the first transaction opened through the same two.
+   */
   stack(): string;
 }
 
 /** How origins are found. */
 export interface OriginOptions {
-  /** Frames captured for the opening stack; 0 captures nothing (origin "unknown:0"), saving ~25 µs per transaction. */
+  /** Depth of the opening stack; 0 captures nothing (origin "unknown:0"). Per transaction, at most 2 are captured. */
   frames: number;
   /** Directory origins are made relative to. */
   root: string;
@@ -26,20 +29,33 @@ type CallSite = NodeJS.CallSite & { getPosition?(): number };
 
 const CACHE_LIMIT = 2_000;
 const UNKNOWN = 'unknown:0';
+/**
+ * Frames captured per transaction: the call site and its caller, which tell call paths apart. In a hot loop 2 frames
+ * take about a third of the time 10 take; on a CPU gone cold during a network wait the capture's fixed cost
+ * dominates whatever the count (bench/README.md, bench:pg), and only not capturing (a named origin) avoids it.
+ */
+const PATH_FRAMES = 2;
 const rawSites = (_error: Error, sites: CallSite[]): CallSite[] => sites;
 
-/** What is known about one script file: whether its frames are skipped, and the origin of each call site in it. */
+/** What is known about one script file: whether its frames are skipped, and its call sites seen so far. */
 interface FileEntry {
   readonly ignored: boolean;
-  /** Origin by call position (character offset, or "line:column" where V8 has no getPosition). */
-  readonly origins: Map<number | string, string>;
+  /** By call position (character offset, or "line:column" where V8 has no getPosition). */
+  readonly sites: Map<number | string, SiteEntry>;
+}
+
+/** One call site: its origin (undefined in a skipped file), and the opening of each call path through it. */
+interface SiteEntry {
+  readonly origin: string | undefined;
+  /** By the calling frame's file ('' when there is none), then its position. */
+  readonly paths: Map<string, Map<number | string, Opening>>;
 }
 
 // Keyed by the file name V8 gives (the same string object each time, its hash cached) and then by position: no
 // string is built per transaction. Valid for one set of inputs to the formatting; a new set starts afresh.
 let files = new Map<string, FileEntry>();
-let cachedFor: { root: string; ignoreFile: OriginOptions['ignoreFile']; prepare: Prepare | undefined } | undefined;
-let cachedSites = 0;
+let cachedFor: { root: string; ignoreFile: OriginOptions['ignoreFile']; prepare: Prepare | undefined; frames: number } | undefined;
+let cachedEntries = 0;
 
 // The one object every capture is made on. Error.captureStackTrace installs `stack` on its target, which turns a
 // fresh object into a slow dictionary-mode object (~2 µs per transaction); the same object stays cheap. It is read
@@ -47,59 +63,106 @@ let cachedSites = 0;
 const holder: { stack?: unknown } = {};
 
 /**
- * Capture the caller's stack as V8 call sites (no string formatting: that is the expensive part) and name the
- * origin. A call site seen before is two map hits; a new one is formatted once through whatever source-map aware
- * `Error.prepareStackTrace` is installed (vitest, source-map-support), so origins name the .ts line. The full
- * opening stack is formatted only when a report asks for it.
+ * Name the origin of a transaction opened by the caller of `boundary`, cheaply: two frames are captured as V8 call
+ * sites (no string formatting: that is the expensive part), and a call path (call site and caller) seen before
+ * gives back the opening made the first time, with no allocation. The first time, the full stack (`frames` deep)
+ * is captured and formatted once through whatever source-map aware `Error.prepareStackTrace` is installed (vitest,
+ * source-map-support), so origins name the .ts line; its frames past the second are the ones of that first
+ * transaction. When neither frame is the app's (a skipped helper calling a skipped helper), the full stack is
+ * captured every time and formatted only when a report asks for it.
  */
 export function captureOpening(boundary: (...args: never[]) => unknown, options: OriginOptions): Opening {
   if (options.frames === 0) return NO_OPENING;
   const prepare = Error.prepareStackTrace;
-  const limit = Error.stackTraceLimit;
-  let sites: CallSite[];
+  if (
+    cachedFor?.root !== options.root ||
+    cachedFor.ignoreFile !== options.ignoreFile ||
+    cachedFor.prepare !== prepare ||
+    cachedFor.frames !== options.frames
+  ) {
+    files = new Map();
+    cachedEntries = 0;
+    cachedFor = { root: options.root, ignoreFile: options.ignoreFile, prepare, frames: options.frames };
+  }
+  const pathFrames = Math.min(options.frames, PATH_FRAMES);
+  const sites = captureSites(boundary, pathFrames);
+  const first = sites[0];
+  if (first === undefined) return new LazyOpening(UNKNOWN, sites, prepare);
+  const site = siteEntry(first, prepare, options);
+  const caller = sites[1];
+  const callerFile = caller?.getFileName() ?? '';
+  const callerPosition = caller === undefined ? 0 : positionOf(caller);
+  const known = site.paths.get(callerFile)?.get(callerPosition);
+  if (known !== undefined) return known;
+  const origin = site.origin ?? (caller === undefined ? undefined : siteEntry(caller, prepare, options).origin);
+  const full = options.frames > pathFrames ? captureSites(boundary, options.frames) : sites;
+  // Neither frame is the app's: the origin is further down, so is the path that tells transactions apart.
+  if (origin === undefined) return new LazyOpening(originOf(full, prepare, options), full, prepare);
+  const opening: Opening = Object.freeze({ origin, stack: constant(formatStack(full, prepare)) });
+  let byPosition = site.paths.get(callerFile);
+  if (byPosition === undefined) site.paths.set(callerFile, (byPosition = new Map()));
+  byPosition.set(callerPosition, opening);
+  count();
+  return opening;
+}
+
+/** The caller's frames as V8 call sites, at most `limit` of them, below `boundary`. */
+function captureSites(boundary: (...args: never[]) => unknown, limit: number): CallSite[] {
+  const prepare = Error.prepareStackTrace;
+  const saved = Error.stackTraceLimit;
   try {
     Error.prepareStackTrace = rawSites;
-    Error.stackTraceLimit = options.frames;
+    Error.stackTraceLimit = limit;
     Error.captureStackTrace(holder, boundary);
-    sites = (holder.stack as CallSite[] | undefined) ?? [];
+    return (holder.stack as CallSite[] | undefined) ?? [];
   } finally {
     holder.stack = undefined;
     Error.prepareStackTrace = prepare;
-    Error.stackTraceLimit = limit;
+    Error.stackTraceLimit = saved;
   }
-  return new LazyOpening(originOf(sites, prepare, options), sites, prepare);
 }
 
-/** The first frame that is the app's own, as `path:line`, from the cache when this call site was seen before. */
-function originOf(sites: CallSite[], prepare: Prepare | undefined, options: OriginOptions): string {
-  if (cachedFor?.root !== options.root || cachedFor.ignoreFile !== options.ignoreFile || cachedFor.prepare !== prepare) {
-    files = new Map();
-    cachedSites = 0;
-    cachedFor = { root: options.root, ignoreFile: options.ignoreFile, prepare };
+function positionOf(site: CallSite): number | string {
+  return typeof site.getPosition === 'function' ? site.getPosition() : `${site.getLineNumber()}:${site.getColumnNumber()}`;
+}
+
+/** The cache entry of a call site, made (its origin formatted) the first time it is seen. */
+function siteEntry(site: CallSite, prepare: Prepare | undefined, options: OriginOptions): SiteEntry {
+  const file = site.getFileName() ?? '';
+  let entry = files.get(file);
+  if (entry === undefined) {
+    entry = { ignored: file === '' || !isUserFile(file, options), sites: new Map() };
+    files.set(file, entry);
   }
+  const position = positionOf(site);
+  let known = entry.sites.get(position);
+  if (known === undefined) {
+    known = { origin: entry.ignored ? undefined : formatOrigin(site, prepare, options.root), paths: new Map() };
+    entry.sites.set(position, known);
+    count();
+  }
+  return known;
+}
+
+/** Bound the cache (an app that makes code at run time could make call sites without end): start afresh. */
+function count(): void {
+  if (++cachedEntries > CACHE_LIMIT) {
+    files = new Map();
+    cachedEntries = 0;
+  }
+}
+
+/** The first frame that is the app's own, as `path:line`. */
+function originOf(sites: CallSite[], prepare: Prepare | undefined, options: OriginOptions): string {
   for (const site of sites) {
-    const file = site.getFileName();
-    if (!file) continue;
-    let entry = files.get(file);
-    if (entry === undefined) {
-      entry = { ignored: !isUserFile(file, options), origins: new Map() };
-      files.set(file, entry);
-    }
-    if (entry.ignored) continue;
-    const position = typeof site.getPosition === 'function' ? site.getPosition() : `${site.getLineNumber()}:${site.getColumnNumber()}`;
-    let origin = entry.origins.get(position);
-    if (origin === undefined) {
-      origin = formatOrigin(site, prepare, options.root);
-      if (++cachedSites > CACHE_LIMIT) {
-        files = new Map([[file, entry]]);
-        entry.origins.clear();
-        cachedSites = 1;
-      }
-      entry.origins.set(position, origin);
-    }
-    return origin;
+    const origin = siteEntry(site, prepare, options).origin;
+    if (origin !== undefined) return origin;
   }
   return UNKNOWN;
+}
+
+function constant(text: string): () => string {
+  return () => text;
 }
 
 const NO_OPENING: Opening = Object.freeze({ origin: UNKNOWN, stack: () => '    (stack capture is off: stackFrames 0)' });

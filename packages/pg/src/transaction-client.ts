@@ -40,7 +40,16 @@ export const refusalOf = (client: TransactionClient, what: string): Error | unde
 export interface Tagging {
   readonly comment: string;
   readonly position: 'prepend' | 'append' | false;
+  /**
+   * Statement texts the guard let through, tagged, when this tagging is shared by a call site's transactions: the
+   * next transaction sends them with no lexing and no new string. Bounded (see `remember`).
+   */
+  statements?: Map<string, string>;
 }
+
+// What a call site keeps: its handful of fixed statements. Dynamic SQL (literals in the text) is not kept past this.
+const KEPT_STATEMENTS = 16;
+const KEPT_LENGTH = 512;
 
 /**
  * The client `withTransaction` hands to its callback: `query()` like node-postgres (text or config, promise), each
@@ -84,13 +93,21 @@ export class TransactionClient {
   query<R = Record<string, unknown>>(config: QueryConfigLike, values?: unknown[]): Promise<QueryResultLike<R>>;
   query<S extends Submittable>(submittable: S): S;
   query(query: string | QueryConfigLike | Submittable, values?: unknown[]): unknown {
+    if (typeof query === 'string') {
+      // Sent before at this call site: it passed the guard then (the guard reads nothing but the text).
+      const known = this.#tagging.statements?.get(query);
+      if (known !== undefined) {
+        const refused = this.#refusal('query()');
+        return refused === undefined ? this.#lease.run(known, values) : Promise.reject(refused);
+      }
+    }
     const submittable = typeof (query as Submittable | null)?.submit === 'function';
     const refused = this.#refusal('query()') ?? transactionControl(textOf(query, submittable));
     if (refused !== undefined) {
       if (submittable) throw refused;
       return Promise.reject(refused);
     }
-    if (typeof query === 'string') return this.#lease.run(tag(query, this.#tagging), values);
+    if (typeof query === 'string') return this.#lease.run(remember(this.#tagging, query), values);
     if (submittable) {
       // A Cursor or QueryStream: node-postgres drives it; it runs untagged.
       return (this.#lease.client.query as unknown as (q: Submittable) => Submittable)(query as Submittable);
@@ -140,6 +157,14 @@ function textOf(query: string | QueryConfigLike | Submittable, submittable: bool
   if (typeof query === 'string') return query;
   const text = submittable ? ((query as { text?: unknown }).text ?? (query as { cursor?: { text?: unknown } }).cursor?.text) : (query as QueryConfigLike)?.text;
   return typeof text === 'string' ? text : '';
+}
+
+/** A statement the guard let through, tagged, and kept for the call site's next transactions while there is room. */
+function remember(tagging: Tagging, text: string): string {
+  const tagged = tag(text, tagging);
+  const kept = tagging.statements;
+  if (kept !== undefined && kept.size < KEPT_STATEMENTS && text.length <= KEPT_LENGTH) kept.set(text, tagged);
+  return tagged;
 }
 
 /** Add the comment, unless the statement already carries one at that end (an ORM's own sqlcommenter). */

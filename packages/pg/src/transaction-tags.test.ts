@@ -27,7 +27,8 @@ describe('transaction tags', () => {
 
   it('honours the switches', () => {
     const off = transactionTags('app', 'src/a.ts:1', {}, fresh({ comment: false, applicationName: false }));
-    expect(off).toEqual({ applicationName: undefined, tagging: { comment: '', position: false }, begin: 'BEGIN', commit: 'COMMIT' });
+    // A call site's shared tagging also keeps the statements it let through (a Map, empty until the first query).
+    expect(off).toEqual({ applicationName: undefined, tagging: { comment: '', position: false, statements: new Map() }, begin: 'BEGIN', commit: 'COMMIT' });
     expect(transactionTags('app', 'src/a.ts:1', { job: 'nightly' }, fresh({})).applicationName).toBe('app@src/a.ts:1#nightly');
     const appended = transactionTags('app', 'src/a.ts:1', {}, fresh({ comment: 'append', applicationName: false }));
     expect(appended.begin).toBe(`BEGIN\n${appended.tagging.comment}`);
@@ -48,7 +49,7 @@ describe('transaction tags', () => {
           const tags = transactionTags(app, origin, context, settings);
           const comment = formatSqlComment({ app, origin, route: context.route, job: context.job });
           const applicationName = settings.applicationName ? formatTag({ app, origin, route: context.route ?? context.job }) : undefined;
-          const tagging = { comment, position: settings.comment };
+          const tagging = { comment, position: settings.comment, statements: new Map() };
           expect(tags).toEqual({ applicationName, tagging, begin: tag(beginSql({}, applicationName), tagging), commit: tag('COMMIT', tagging) });
         }
       }

@@ -47,6 +47,8 @@ export function transactionTags(app: string, origin: string, context: WorkContex
   const comment = context.traceparent ? `${built.comment.slice(0, -2)},traceparent='${context.traceparent}'*/` : built.comment;
   const applicationName = settings.applicationName ? built.tag : undefined;
   const tagging: Tagging = { comment: settings.comment ? comment : '', position: settings.comment };
+  // Shared by the call site's transactions: the statements they send are checked and tagged once.
+  if (plain) tagging.statements = new Map();
   const tags: TransactionTags = { applicationName, tagging, begin: tag(beginSql(options, applicationName), tagging), commit: tag('COMMIT', tagging) };
   // Shared from now on by every transaction of this call site: nobody may change it.
   if (plain) built.plain[slot] = Object.freeze({ ...tags, tagging: Object.freeze(tagging) });

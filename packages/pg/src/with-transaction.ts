@@ -45,7 +45,7 @@ export interface TransactionOptions<T = unknown> extends BeginOptions {
   /** Called before each retry's backoff, after the configured `onRetry`. */
   onRetry?: (info: RetryInfo) => void;
   /**
-   * Name the origin yourself (e.g. "orders.create"): no stack is captured, which saves its cost (~25 µs per
+   * Name the origin yourself (e.g. "orders.create"): no stack is captured, which saves its cost (a few µs per
    * transaction) on hot paths; reports then have no opening stack. Default: the caller's file:line.
    */
   origin?: string;

@@ -117,6 +117,24 @@ describe('transaction control smuggled into a transaction client: refused, never
     expect(await rows()).toBe(0);
   });
 
+  it('one call site, transaction after transaction: every statement is checked each time (what passed once is kept, nothing else)', async () => {
+    const harmless = HARMLESS.filter((statement) => !statement.startsWith('create')); // a temp function outlives its transaction
+    for (let round = 0; round < 3; round++) {
+      await expect(
+        withTransaction(pool, async (tx) => {
+          for (const statement of harmless) await tx.query(statement);
+          await tx.query("INSERT INTO t (note) VALUES ('x')");
+          for (const statement of [...ENDING, ...OTHER_CONTROL]) {
+            await expect(tx.query(statement)).rejects.toBeInstanceOf(TransactionControlError);
+            await expect(tx.query({ text: statement })).rejects.toBeInstanceOf(TransactionControlError);
+          }
+          throw new Error('roll back');
+        }),
+      ).rejects.toThrow('roll back');
+      expect(await rows()).toBe(0);
+    }
+  });
+
   it('with standard_conforming_strings off, a backslash-quoted string hiding a COMMIT is refused too', async () => {
     const statement = "select 'a\\' , ' ; commit; begin; --'";
     await raw.query('BEGIN');
