@@ -110,6 +110,9 @@ function unreadable(path: string, error: unknown): DoctorError {
   return new DoctorError('unreadable', `${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(error)}`, { cause: error });
 }
 
+/** What a followed log's reader starts with: a poll brings a few lines; a backlog doubles it as needed. */
+const FOLLOW_BUFFER_BYTES = 64 * 1024;
+
 async function* follow(
   name: string,
   options: ResolvedReadOptions,
@@ -119,7 +122,7 @@ async function* follow(
   const recorder = new StatsRecorder(stats, name);
   const { source, sample } = await open();
   const out = new RecordSink();
-  const reading = readInput({ source, recorder, options, out, sample });
+  const reading = readInput({ source, recorder, options, out, sample, initialBufferBytes: FOLLOW_BUFFER_BYTES });
   for await (const _step of reading) yield* out.take(options.batchSize);
   yield* out.take(options.batchSize);
 }

@@ -33,6 +33,8 @@ export interface InputReading {
   year?: number;
   /** Lines to detect the format and prefix from, instead of the input's first block (a followed file's start). */
   sample?: string[];
+  /** A followed input starts with a small buffer (see lineBlocks). */
+  initialBufferBytes?: number;
 }
 
 /**
@@ -48,6 +50,7 @@ export async function* readInput(reading: InputReading): AsyncGenerator<'block' 
     const blocks = lineBlocks(source, {
       maxLine: options.maxRecordBytes,
       firstBlock: SAMPLE_BYTES,
+      initialBytes: reading.initialBufferBytes,
       onBytes: (n) => recorder.bytes(n),
     });
     for await (const block of blocks) {

@@ -7,7 +7,7 @@ import type { ByteSource } from '../../logs/read/input/byte-source.js';
 
 export interface ServerLogSourceOptions {
   format: LogFormat;
-  /** A fresh session on the target (each poll opens one and closes it: nothing is held between polls). */
+  /** A session on the target: one is kept between polls (it holds no lock and no XID), a new one after a failure. */
   openSession: () => Promise<Session>;
   /** How often to look for new lines, ms. */
   pollMs: number;
@@ -31,6 +31,7 @@ export class ServerLogSource implements ByteSource {
   private pending: Buffer = Buffer.alloc(0);
   private used = 0;
   private idleSent = false;
+  private session: Session | undefined;
 
   constructor(private readonly options: ServerLogSourceOptions) {}
 
@@ -58,13 +59,22 @@ export class ServerLogSource implements ByteSource {
 
   async close(): Promise<void> {
     this.pending = Buffer.alloc(0);
+    await this.dropSession();
+  }
+
+  private async dropSession(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    await session?.close().catch(() => {});
   }
 
   /** Fetches what is new into `pending`; false when nothing is (or the server could not be asked). */
   private async poll(): Promise<boolean> {
-    let session: Session | undefined;
     try {
-      session = await this.options.openSession();
+      // Connecting costs more than the poll's three queries: measured in bench:serve, a session per poll doubled the
+      // daemon's CPU.
+      if (this.session?.broken) await this.dropSession();
+      const session = (this.session ??= await this.options.openSession());
       const current = await currentLogfile(session, this.options.format);
       if (!current) throw new DoctorError('unreadable', `pg_current_logfile('${this.options.format}') names no file (is the logging collector writing ${this.options.format}?)`);
       if (this.file === undefined) {
@@ -87,10 +97,9 @@ export class ServerLogSource implements ByteSource {
       this.options.onPolled();
       return bytes.length > 0;
     } catch (error) {
+      await this.dropSession();
       this.options.onPolled(error);
       return false;
-    } finally {
-      await session?.close().catch(() => {});
     }
   }
 }

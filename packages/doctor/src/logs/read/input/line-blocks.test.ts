@@ -19,10 +19,10 @@ function source(data: Buffer, chunks: (number | 'idle')[] = []): ByteSource {
   };
 }
 
-async function lines(data: Buffer | string, options: { maxLine?: number; firstBlock?: number; chunks?: (number | 'idle')[] } = {}): Promise<(string | 'idle' | { cut: string })[]> {
+async function lines(data: Buffer | string, options: { maxLine?: number; firstBlock?: number; initialBytes?: number; chunks?: (number | 'idle')[] } = {}): Promise<(string | 'idle' | { cut: string })[]> {
   const buf = typeof data === 'string' ? Buffer.from(data) : data;
   const out: (string | 'idle' | { cut: string })[] = [];
-  const events: AsyncIterable<BlockEvent> = lineBlocks(source(buf, options.chunks), { maxLine: options.maxLine ?? 1024, firstBlock: options.firstBlock ?? 0, onBytes: () => {} });
+  const events: AsyncIterable<BlockEvent> = lineBlocks(source(buf, options.chunks), { maxLine: options.maxLine ?? 1024, firstBlock: options.firstBlock ?? 0, initialBytes: options.initialBytes, onBytes: () => {} });
   for await (const event of events) {
     if (event === 'idle') out.push('idle');
     else if (event.cut) out.push({ cut: event.buf.toString('utf8', event.start, event.end) });
@@ -50,5 +50,14 @@ describe('lineBlocks', () => {
     const events = await lines('a\nb\nc', { firstBlock: 4, chunks: [2, 2, 'idle', 1] });
     expect(events).toEqual(['a\n', 'b\n', 'idle', 'c']);
     expect(await lines('a\npart', { chunks: [6, 'idle'] })).toEqual(['a\n', 'idle', 'part']);
+  });
+
+  it('a small first buffer grows while a line needs it: the same lines', async () => {
+    const text = `short\n${'m'.repeat(3000)}\nafter\n${'x'.repeat(40_000)}\nend`;
+    const whole = await lines(text, { maxLine: 50_000 });
+    const grown = await lines(text, { maxLine: 50_000, initialBytes: 16, chunks: [5, 'idle', 100, 'idle'] });
+    expect(grown.filter((e) => e !== 'idle')).toEqual(whole);
+    expect(grown.filter((e) => e === 'idle')).toHaveLength(2);
+    expect(whole.map((e) => (typeof e === 'string' ? e.length : e === 'idle' ? e : { cut: e.cut.length }))).toEqual([6, 3001, 6, 40_001, 3]);
   });
 });
