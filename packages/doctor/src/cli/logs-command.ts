@@ -32,8 +32,9 @@ Options:
       --max-events N      events listed by --json (default 100000) and --html (default 5000); all are counted
       --jobs N            read with N worker threads: files in parallel, a large plain stderr or jsonlog file cut
                           into N parts; the same report as with 1 (default 1; not with --ndjson or --follow)
-      --follow            follow one live log file (through rotation) and print each event as it is written;
-                          with --ndjson one JSON event a line; until Ctrl-C
+      --follow            follow one live log file (through rotation), or a log directory's newest file (moving
+                          to each newer one), and print each event as it is written; with --ndjson one JSON event
+                          a line; until Ctrl-C
 Exit codes: 0 nothing to worry about, 1 warnings, 2 corruption or a stop-zone error, 3 could not read.`;
 
 const CLASSES: readonly LogEventClass[] = [
@@ -84,7 +85,7 @@ export async function logsCommand(argv: string[], io: CommandIO): Promise<number
   const inputs = positionals.length === 1 && positionals[0] === '-' ? '-' : positionals;
   const classes = values.class.length > 0 ? new Set(values.class as LogEventClass[]) : undefined;
   if (values.follow) {
-    if (positionals.length !== 1 || positionals[0] === '-') throw new DoctorError('usage', '--follow follows one log file');
+    if (positionals.length !== 1 || positionals[0] === '-') throw new DoctorError('usage', '--follow follows one log file or log directory');
     if (values.json || values.markdown || values.html) throw new DoctorError('usage', '--follow prints events as they come: plain or --ndjson');
     const stop = new AbortController();
     process.once('SIGINT', () => stop.abort());

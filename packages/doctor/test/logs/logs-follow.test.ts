@@ -44,3 +44,38 @@ it('--follow --ndjson prints each wraparound warning as it is written, also afte
   expect(await exited).toBe(0);
   rmSync(dir, { recursive: true, force: true });
 });
+
+it('--follow DIR follows the newest log file and moves to each newer one the server starts', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mvcc-follow-dir-'));
+  const first = join(dir, 'postgresql-2026-12-01_200000.log');
+  // An older file and a start-up file beside it: neither is followed.
+  writeFileSync(join(dir, 'postgresql-2026-11-30_200000.log'), warning(1, 1_000_000));
+  writeFileSync(first, line(2, 'database system is ready to accept connections'));
+  const child = spawn(process.execPath, [BIN, 'logs', dir, '--follow', '--ndjson'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += String(chunk)));
+  child.stderr!.on('data', (chunk: Buffer) => (err += String(chunk)));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const remaining = () => out.trim().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { fields: { remaining_xids: number } }).fields.remaining_xids);
+  const until = async (n: number) => {
+    for (let i = 0; i < 1200 && remaining().length < n; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(remaining()).toHaveLength(n);
+  };
+  try {
+    for (let i = 0; i < 1200 && !err.includes('following'); i++) await new Promise((r) => setTimeout(r, 50));
+    appendFileSync(first, warning(3, 9_000_000));
+    await until(1);
+    // The server rotates: a new file, named by the time, written after the old one's last line.
+    appendFileSync(first, warning(4, 8_500_000));
+    const second = join(dir, 'postgresql-2026-12-01_210000.log');
+    await new Promise((r) => setTimeout(r, 20));
+    writeFileSync(second, warning(5, 8_000_000));
+    await until(3);
+    expect(remaining()).toEqual([9_000_000, 8_500_000, 8_000_000]);
+  } finally {
+    child.kill('SIGINT');
+  }
+  expect(await exited).toBe(0);
+  rmSync(dir, { recursive: true, force: true });
+});
