@@ -8,7 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DoctorError } from '../../src/connect/doctor-error.js';
 import type { Finding } from '../../src/engine/finding.js';
 import type { FindingEvent } from '../../src/monitor/finding-event.js';
-import type { AlertRecord, HistoryStore } from '../../src/monitor/history-store.js';
+import type { LogEvent } from '../../src/logs/log-event.js';
+import type { AlertRecord, HistoryStore, StoredLogEvent } from '../../src/monitor/history-store.js';
 import { dayOf, DAY_MS, partitionName } from '../../src/monitor/store/day-partitions.js';
 import { openEmbeddedStore } from '../../src/monitor/store/embedded-store.js';
 import { openPostgresStore } from '../../src/monitor/store/postgres-store.js';
@@ -164,8 +165,26 @@ describe.each(kinds)('history store contract: %s', (_kind, open) => {
     expect(await history.alerts({ limit: 1 })).toEqual([resolved]);
   });
 
+  it('keeps server log events, newest first, by cluster, time range and class', async () => {
+    const event = (cls: LogEvent['class'], at: number, summary: string): StoredLogEvent => ({
+      cluster: 'a',
+      at,
+      event: { class: cls, time: at, pid: 7, severity: 'warning', summary, fields: { n: 1 }, source: { file: 'x.log', line: 1 } },
+    });
+    const lock = event('lock-timeout', T0 + 1000, "ALTER ROLE app PASSWORD 'hunter2' waited");
+    const deadlock = event('deadlock', T0 + 2000, 'deadlock between processes 7, 8');
+    await history.saveLogEvents([lock, deadlock, { ...event('deadlock', T0 + 1500, 'other cluster'), cluster: 'b' }]);
+    await history.saveLogEvents([]);
+    const redacted = { ...lock, event: { ...lock.event, summary: "ALTER ROLE app PASSWORD '…' waited" } };
+    expect(await history.logEvents({ cluster: 'a', from: 0, to: T0 + 10_000 })).toEqual([deadlock, redacted]);
+    expect(await history.logEvents({ cluster: 'a', from: 0, to: T0 + 10_000, classes: ['deadlock'] })).toEqual([deadlock]);
+    expect(await history.logEvents({ cluster: 'a', from: T0 + 1001, to: T0 + 10_000, limit: 1 })).toEqual([deadlock]);
+    expect(await history.logEvents({ cluster: 'a', from: 0, to: T0 + 10_000, limit: 1 })).toEqual([deadlock]);
+  });
+
   it('prunes closed events and alerts older than the cut, and keeps open events', async () => {
     await history.prune(T0 + 45_000);
+    expect(await history.logEvents({ cluster: 'a', from: 0, to: T0 + 100_000 })).toEqual([]);
     expect((await history.events({})).map((e) => [e.cluster, e.key, e.closedAt])).toEqual([['b', 'idle-in-transaction|app||||', undefined]]);
     expect(await history.alerts({})).toEqual([alert('a', 'f1', T0 + 60_000, 'resolved')]);
   });
@@ -201,7 +220,7 @@ describe('PostgreSQL history store', () => {
       [],
       name,
     );
-    expect(tables).toEqual(['alerts', 'finding_events', 'points', 'schema_migrations', 'series'].map((tablename) => ({ schemaname: 'mvcc_doctor', tablename })));
+    expect(tables).toEqual(['alerts', 'finding_events', 'log_events', 'points', 'schema_migrations', 'series'].map((tablename) => ({ schemaname: 'mvcc_doctor', tablename })));
     // Both work, and a series named by both at once is one series.
     const sample = [{ metric: 'mvcc_up', labels: {}, value: 1 }];
     await Promise.all([one!.append({ cluster: 'x', at: T0, samples: sample }), two!.append({ cluster: 'x', at: T0 + 1, samples: sample })]);
@@ -223,7 +242,7 @@ describe('PostgreSQL history store', () => {
     );
     expect(error).toBeInstanceOf(DoctorError);
     expect((error as DoctorError).code).toBe('usage');
-    expect((error as DoctorError).line).toMatch(/has schema version 999, newer than this mvcc-doctor knows \(1\): upgrade mvcc-doctor/);
+    expect((error as DoctorError).line).toMatch(new RegExp(`has schema version 999, newer than this mvcc-doctor knows \\(${Math.max(...MIGRATIONS.map((m) => m.version))}\\): upgrade mvcc-doctor`));
     expect((error as DoctorError).line).not.toContain(PASSWORD);
   });
 
