@@ -159,9 +159,9 @@ async function indexTruth(cluster: Cluster, index: string): Promise<Truth> {
   return rows[0]!;
 }
 
-function relation(report: { findings: Finding[] }, name: string): Finding {
+function relation(report: { findings: Finding[]; skipped?: unknown[] }, name: string): Finding {
   const found = findingsOf(report as never, 'bloat').find((f) => f.evidence[0]!.relation === name);
-  if (!found) throw new Error(`no bloat finding for ${name}: ${JSON.stringify(findingsOf(report as never, 'bloat').map((f) => f.summary))}`);
+  if (!found) throw new Error(`no bloat finding for ${name}: ${JSON.stringify(findingsOf(report as never, 'bloat').map((f) => f.summary))}; skipped: ${JSON.stringify(report.skipped ?? [])}`);
   return found;
 }
 
