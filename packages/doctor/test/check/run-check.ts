@@ -68,17 +68,17 @@ export async function cli(args: string[], env: Record<string, string | undefined
  * Until the statistics show `table` with at least `dead` dead tuples (and a VACUUM when `vacuumed`): PG 15+
  * flushes a backend's counters lazily, PG 14 sends them to the stats collector over UDP.
  */
-export async function statsShow(cluster: Cluster, table: string, expected: { dead?: number; vacuumed?: boolean }, database = 'postgres'): Promise<void> {
+export async function statsShow(cluster: Cluster, table: string, expected: { dead?: number; inserted?: number; vacuumed?: boolean }, database = 'postgres'): Promise<void> {
   if (cluster.major >= 15) await cluster.sql('SELECT pg_stat_force_next_flush()', [], database);
   await waitFor(async () => {
     if (cluster.major < 15) await cluster.sql('SELECT pg_stat_clear_snapshot()', [], database);
-    const { rows } = await cluster.sql<{ dead: number; last: Date | null }>(
-      'SELECT n_dead_tup::int AS dead, coalesce(last_vacuum, last_autovacuum) AS last FROM pg_stat_all_tables WHERE relid = $1::regclass',
+    const { rows } = await cluster.sql<{ dead: number; inserted: number; last: Date | null }>(
+      'SELECT n_dead_tup::int AS dead, n_tup_ins::int AS inserted, coalesce(last_vacuum, last_autovacuum) AS last FROM pg_stat_all_tables WHERE relid = $1::regclass',
       [table],
       database,
     );
     const row = rows[0];
-    return row && row.dead >= (expected.dead ?? 0) && (!expected.vacuumed || row.last !== null);
+    return row && row.dead >= (expected.dead ?? 0) && row.inserted >= (expected.inserted ?? 0) && (!expected.vacuumed || row.last !== null);
   }, `the statistics of ${table} to show ${JSON.stringify(expected)}`);
 }
 

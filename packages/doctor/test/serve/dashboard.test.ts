@@ -162,8 +162,10 @@ describe('the dashboard in a real browser', () => {
     for (const id of ['xid-age', 'horizon-xids', 'horizon-seconds', 'dead-tuples', 'lock-waiters', 'lock-wait', 'app-transactions']) {
       const paths = await chart(id).locator('path.series-line').evaluateAll((els) => els.map((el) => el.getAttribute('d') ?? ''));
       expect(paths.length, id).toBeGreaterThan(0);
-      // Each series is drawn through at least two points.
-      for (const d of paths) expect(d, id).toMatch(/^M[\d.]+,[\d.]+(L[\d.]+,[\d.]+)+/);
+      // Each series starts at a point, and the chart has one drawn through two or more (a holder seen in only the
+      // last observation, a passing session, has a single point so far).
+      for (const d of paths) expect(d, id).toMatch(/^M[\d.]+,[\d.]+/);
+      expect(paths.some((d) => /^M[\d.]+,[\d.]+(L[\d.]+,[\d.]+)+/.test(d)), id).toBe(true);
     }
     expect(await chart('xid-age').locator('.legend-name').allTextContents()).toContain('postgres');
     expect(await chart('xid-age').locator('.limit-autovacuum_freeze_max_age text').textContent()).toBe('autovacuum_freeze_max_age 200M');
