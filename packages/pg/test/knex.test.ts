@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { configure, openTransactions, parseSqlComment, parseTag, resetConfiguration, TransactionControlError, withContext, type RetryInfo } from '../src/index.js';
 import { createKnex } from '../src/knex.js';
-import { activityOf, balances, pause, resetAccounts, TOTAL, TRANSFERS } from './helpers/bank.js';
+import { activityOf, pause, resetAccounts, transferWorkloadTests } from './helpers/bank.js';
 
 const lineOf = (error: Error) => Number(/knex\.test\.ts:(\d+)/.exec(error.stack ?? '')?.[1]);
 const ORIGIN = 'packages/pg/test/knex.test.ts';
@@ -49,23 +49,7 @@ describe('@mvcc-doctor/pg/knex: knex’s own transaction API runs through withTr
       { isolationLevel: 'serializable' },
     );
 
-  it(`${TRANSFERS} concurrent SERIALIZABLE transfers on two hot rows: all commit, the sum is conserved, retries ran the callback again`, async () => {
-    const runs = { n: 0 };
-    const outcomes = await Promise.all(Array.from({ length: TRANSFERS }, () => transfer(runs)));
-    expect(outcomes).toEqual(Array(TRANSFERS).fill('moved'));
-    expect(await balances(cluster)).toEqual({ a: TOTAL - TRANSFERS, b: TRANSFERS });
-    expect(retries.length).toBeGreaterThan(0);
-    expect(retries.every((r) => r.code === '40001')).toBe(true);
-    expect(runs.n).toBe(TRANSFERS + retries.length);
-  });
-
-  it('healthy: transfers one after another never conflict, and nothing is retried', async () => {
-    const runs = { n: 0 };
-    for (let i = 0; i < 3; i++) await transfer(runs);
-    expect(await balances(cluster)).toEqual({ a: TOTAL - 3, b: 3 });
-    expect(retries).toEqual([]);
-    expect(runs.n).toBe(3);
-  });
+  transferWorkloadTests({ cluster: () => cluster, transfer, retries });
 
   it('while the transaction is open, pg_stat_activity names app, file and line, and the registry lists it', async () => {
     const line = lineOf(new Error()) + 1;

@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { configure, openTransactions, parseSqlComment, parseTag, resetConfiguration, TransactionControlError, type RetryInfo } from '../src/index.js';
 import { createKysely } from '../src/kysely.js';
-import { activityOf, balances, pause, resetAccounts, TOTAL, TRANSFERS } from './helpers/bank.js';
+import { activityOf, pause, resetAccounts, transferWorkloadTests } from './helpers/bank.js';
 import { makePool } from './helpers/pools.js';
 
 interface DB {
@@ -51,23 +51,7 @@ describe('@mvcc-doctor/pg/kysely: Kysely’s own transaction API runs through wi
         return 'moved';
       });
 
-  it(`${TRANSFERS} concurrent SERIALIZABLE transfers on two hot rows: all commit, the sum is conserved, retries ran the callback again`, async () => {
-    const runs = { n: 0 };
-    const outcomes = await Promise.all(Array.from({ length: TRANSFERS }, () => transfer(runs)));
-    expect(outcomes).toEqual(Array(TRANSFERS).fill('moved'));
-    expect(await balances(cluster)).toEqual({ a: TOTAL - TRANSFERS, b: TRANSFERS });
-    expect(retries.length).toBeGreaterThan(0);
-    expect(retries.every((r) => r.code === '40001')).toBe(true);
-    expect(runs.n).toBe(TRANSFERS + retries.length);
-  });
-
-  it('healthy: transfers one after another never conflict, and nothing is retried', async () => {
-    const runs = { n: 0 };
-    for (let i = 0; i < 3; i++) await transfer(runs);
-    expect(await balances(cluster)).toEqual({ a: TOTAL - 3, b: 3 });
-    expect(retries).toEqual([]);
-    expect(runs.n).toBe(3);
-  });
+  transferWorkloadTests({ cluster: () => cluster, transfer, retries });
 
   it('while the transaction is open, pg_stat_activity names app, file and line, and the registry lists it', async () => {
     const line = lineOf(new Error()) + 1;
