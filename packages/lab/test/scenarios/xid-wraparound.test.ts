@@ -39,7 +39,10 @@ async function workerWaitingOn(cluster: Cluster, fault: XidWraparoundFault) {
          JOIN pg_locks h ON h.relation = w.relation AND h.granted AND h.pid IS NULL AND h.mode = 'ShareUpdateExclusiveLock'
          JOIN pg_locks x ON x.virtualtransaction = h.virtualtransaction AND x.locktype = 'transactionid'
          JOIN pg_prepared_xacts p ON p.transaction = x.transactionid AND p.gid = $1
-        WHERE a.backend_type = 'autovacuum worker' AND a.datname = $2`,
+        WHERE a.backend_type = 'autovacuum worker' AND a.datname = $2
+          -- pg_stat_activity and pg_locks are read at different moments: only a worker this snapshot
+          -- already shows waiting on a lock has reported what it vacuums (its query was '' in one CI run)
+          AND a.wait_event_type = 'Lock'`,
       [fault.gid, fault.database],
       fault.database,
     );
