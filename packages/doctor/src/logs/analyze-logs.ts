@@ -1,4 +1,6 @@
 import { classifyRecord } from './classify/classify-record.js';
+import { StatementLane } from './classify/statement-lane.js';
+import { DEFAULT_SLOW_MS } from './classify/statement-events.js';
 import { StatementStats } from './classify/statement-stats.js';
 import type { LogEvent, LogEventClass } from './log-event.js';
 import { analyzeInParallel } from './parallel/analyze-in-parallel.js';
@@ -48,21 +50,34 @@ export interface ReaderAnalysis {
 /** Read logs, classify every record, and sum it up: the library entry point of `mvcc-doctor logs`. */
 export async function analyzeLogs(inputs: readonly string[] | '-', options: AnalyzeOptions = {}): Promise<LogAnalysis> {
   if ((options.jobs ?? 1) > 1 && inputs !== '-') return analyzeInParallel(inputs, options);
-  const reader = readLogRecords(inputs, options);
-  const part = await analyzeReader(reader, options);
+  const analysis = newAnalysis(options);
+  const reader = readLogRecords(inputs, { ...options, lane: analysis.lane });
+  const part = await analyzeReader(reader, options, analysis);
   return { events: part.events, eventsNotKept: part.eventsNotKept, summary: part.summarizer.summary(part.statements.summary(), reader.stats) };
 }
 
-/** Classifies every record of a reader: the one loop behind analyzeLogs, serial or in each worker. */
-export async function analyzeReader(reader: LogReader, options: AnalyzeOptions): Promise<ReaderAnalysis> {
+/** What one reader's analysis counts into, and the lane its reader is given (see StatementLane). */
+export interface AnalysisState {
+  statements: StatementStats;
+  lane: StatementLane;
+}
+
+export function newAnalysis(options: AnalyzeOptions): AnalysisState {
   const statements = new StatementStats();
+  return { statements, lane: new StatementLane(statements, options.slowMs ?? DEFAULT_SLOW_MS) };
+}
+
+/** Classifies every record of a reader made with `state.lane`: the one loop behind analyzeLogs, serial or in each worker. */
+export async function analyzeReader(reader: LogReader, options: AnalyzeOptions, state: AnalysisState): Promise<ReaderAnalysis> {
+  const { statements, lane } = state;
   const summarizer = new EventSummarizer();
   const events: LogEvent[] = [];
   const maxEvents = options.maxEvents ?? 100_000;
+  const classify = { slowMs: options.slowMs, stats: statements, lane };
   let eventsNotKept = 0;
   for await (const batch of reader) {
     for (const record of batch) {
-      const event = classifyRecord(record, { slowMs: options.slowMs, stats: statements });
+      const event = classifyRecord(record, classify);
       if (!event || (options.classes && !options.classes.has(event.class))) continue;
       if (options.since !== undefined && (event.time === undefined || event.time < options.since)) continue;
       summarizer.add(event);

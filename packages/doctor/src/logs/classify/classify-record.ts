@@ -5,6 +5,7 @@ import { deadlockEvent, lockTimeoutEvent, lockWaitEvent } from './lock-events.js
 import { autovacuumCanceledEvent, autovacuumCancelRequestEvent, vacuumSkippedEvent } from './maintenance-events.js';
 import { connectionLostEvent, serializationFailureEvent, statementTimeoutEvent, transactionTimeoutEvent } from './session-events.js';
 import { DEFAULT_SLOW_MS, durationEvent, rememberStatement, tempFileEvent } from './statement-events.js';
+import type { StatementLane } from './statement-lane.js';
 import type { StatementStats } from './statement-stats.js';
 import { vacuumReportEvent } from './vacuum-events.js';
 import {
@@ -20,6 +21,8 @@ export interface ClassifyOptions {
   slowMs?: number;
   /** Where every duration is aggregated; without it, only slow statements are looked at. */
   stats?: StatementStats;
+  /** The lane the records' reader was given: the durations it counted are not counted again. */
+  lane?: StatementLane;
 }
 
 /**
@@ -30,7 +33,7 @@ export function classifyRecord(record: LogRecord, options: ClassifyOptions = {})
   const message = record.message;
   switch (message.charCodeAt(0)) {
     case 100: // d
-      if (message.startsWith('duration: ')) return durationEvent(record, options.slowMs ?? DEFAULT_SLOW_MS, options.stats);
+      if (message.startsWith('duration: ')) return durationEvent(record, options.slowMs ?? DEFAULT_SLOW_MS, options.lane?.counted(record) ? undefined : options.stats);
       if (message.startsWith('deadlock detected')) return deadlockEvent(record);
       if (message.startsWith('database ')) return databaseLimitEvent(record);
       break;

@@ -23,9 +23,9 @@ export function parseDurationLine(message: string): DurationLine | undefined {
   if (!message.startsWith('duration: ')) return undefined;
   const msEnd = message.indexOf(' ms', 10);
   if (msEnd < 0) return undefined;
-  const ms = Number(message.slice(10, msEnd));
+  const ms = parseMs(message, 10, msEnd);
   if (!Number.isFinite(ms)) return undefined;
-  // Indexes rather than slices: this runs for every statement of a log that records them all.
+  // Indexes and startsWith rather than slices: this runs for every statement of a log that records them all.
   const n = message.length;
   let head = msEnd + 3;
   while (head < n && message.charCodeAt(head) === 32) head++;
@@ -34,41 +34,60 @@ export function parseDurationLine(message: string): DurationLine | undefined {
   if (colon < 0) return { ms, kind: 'other' };
   const space = message.indexOf(' ', head);
   const wordEnd = space > 0 && space < colon ? space : colon;
-  const word = message.slice(head, wordEnd);
   let bodyStart = colon + 1;
   while (bodyStart < n && isSpace(message.charCodeAt(bodyStart))) bodyStart++;
   let bodyEnd = n;
-  const cut = message.indexOf(TRUNCATED, bodyStart);
+  const cut = truncatedAt(message, bodyStart);
   const line: DurationLine = { ms, kind: 'other' };
   if (cut >= 0) {
     line.truncated = true;
     bodyEnd = cut;
   }
   while (bodyEnd > bodyStart && isSpace(message.charCodeAt(bodyEnd - 1))) bodyEnd--;
-  switch (word) {
-    case 'statement':
-      line.kind = 'statement';
-      break;
-    case 'execute':
-    case 'bind':
-    case 'parse':
-      line.kind = word;
-      if (wordEnd < colon) line.name = message.slice(wordEnd + 1, colon);
-      break;
-    case 'plan': {
-      line.kind = 'plan';
-      const text = line.truncated ? undefined : planQueryText(message.slice(bodyStart, bodyEnd));
-      if (text !== undefined) line.text = text;
-      return line;
-    }
-    case 'fastpath':
-      line.kind = 'fastpath';
-      break;
-    default:
-      return line;
+  const kind = wordAt(message, head, wordEnd);
+  if (kind === undefined) return line;
+  line.kind = kind;
+  if (kind === 'plan') {
+    const text = line.truncated ? undefined : planQueryText(message.slice(bodyStart, bodyEnd));
+    if (text !== undefined) line.text = text;
+    return line;
   }
+  if (wordEnd < colon && kind !== 'statement' && kind !== 'fastpath') line.name = message.slice(wordEnd + 1, colon);
   if (bodyEnd > bodyStart && !line.truncated) line.text = message.slice(bodyStart, bodyEnd);
   return line;
+}
+
+const WORDS = ['statement', 'execute', 'bind', 'parse', 'plan', 'fastpath'] as const;
+
+/** The kind the word message[from, to) names, without slicing it out. */
+function wordAt(message: string, from: number, to: number): (typeof WORDS)[number] | undefined {
+  for (const word of WORDS) if (word.length === to - from && message.startsWith(word, from)) return word;
+  return undefined;
+}
+
+/** "12.345" as a number without a substring; Number() for anything else (an exponent, a sign, 16 digits or more). */
+function parseMs(message: string, from: number, to: number): number {
+  let value = 0;
+  let scale = 0;
+  let digits = 0;
+  for (let i = from; i < to; i++) {
+    const c = message.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      value = value * 10 + (c - 48);
+      digits++;
+      if (scale) scale *= 10;
+    } else if (c === 46 && !scale) scale = 1;
+    else return Number(message.slice(from, to));
+  }
+  // Integers below 2^53 divided by a power of ten round exactly as the decimal text does.
+  if (digits === 0 || digits > 15) return Number(message.slice(from, to));
+  return scale ? value / scale : value;
+}
+
+/** Where Heroku's "[Your log message was truncated]" is, or -1: found by its "[" (a long pattern costs more to search for). */
+function truncatedAt(message: string, from: number): number {
+  for (let at = message.indexOf('[', from); at >= 0; at = message.indexOf('[', at + 1)) if (message.startsWith(TRUNCATED, at)) return at;
+  return -1;
 }
 
 /** Whether nothing but whitespace is left from `from` on (no copy: this runs for every statement of a log). */

@@ -24,6 +24,16 @@ describe('normalizeStatement', () => {
     ["SELECT prénom, \u{1F600} FROM \"tâble\" WHERE ville = 'Zürich' AND x = 1", 'SELECT prénom, \u{1F600} FROM "tâble" WHERE ville = ? AND x = ?'],
     ['SELECT 1 AS \ud800x', 'SELECT ? AS \ufffdx'],
     ['SELECT * FROM t WHERE id IN (SELECT id FROM u WHERE v = 1)', 'SELECT * FROM t WHERE id IN (SELECT id FROM u WHERE v = ?)'],
+    // A minus sign of the number's own (after an operator, "(", "[" or ","), as pg_stat_statements reads it; not a subtraction.
+    ['UPDATE t SET v = v + -1294 WHERE id = -7', 'UPDATE t SET v = v + ? WHERE id = ?'],
+    ['SELECT f(-1, -2.5), ARRAY[-3], a -1, a - 1, 5-3', 'SELECT f(?, ?), ARRAY[...], a -?, a - ?, ?-?'],
+    ['SELECT - 1', 'SELECT - ?'],
+    // Single spaces stay in the text around comments and literals without doubling or trailing.
+    ["SELECT a /* c */ b, 'x' /* d */", 'SELECT a b, ?'],
+    ['SELECT a/*c*/ b', 'SELECT a b'],
+    ['  SELECT 1 ', 'SELECT ?'],
+    ['SELECT a\t\tFROM t', 'SELECT a FROM t'],
+    ['SELECT ( 1, 2 ) IN ( 3 , 4 )', 'SELECT ( ?, ? ) IN (...)'],
   ])('%s', (input, expected) => {
     expect(normalizeStatement(input)).toBe(expected);
   });

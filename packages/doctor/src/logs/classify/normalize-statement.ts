@@ -1,43 +1,74 @@
 /** Longest normalised text kept as a key; beyond it statements differ in their tail only for generated SQL. */
 export const MAX_NORMALIZED_LENGTH = 2000;
 
+// What each ASCII character is to the scanner; everything else (letters, most punctuation, non-ASCII) is copied.
+const ORDINARY = 0;
+const SPACE = 1;
+const DIGIT = 2;
+const QUOTE = 3;
+const DOUBLE_QUOTE = 4;
+const DOLLAR = 5;
+const DASH = 6;
+const SLASH = 7;
+const DOT = 8;
+const KIND = new Uint8Array(128);
+for (const c of [32, 9, 10, 13, 12]) KIND[c] = SPACE;
+for (let c = 48; c <= 57; c++) KIND[c] = DIGIT;
+KIND[39] = QUOTE;
+KIND[34] = DOUBLE_QUOTE;
+KIND[36] = DOLLAR;
+KIND[45] = DASH;
+KIND[47] = SLASH;
+KIND[46] = DOT;
+
 /**
  * One key per statement shape, as pgBadger and pg_stat_statements group them: string, number and dollar-quoted
- * literals and $n parameters become "?", comments go (sqlcommenter/marginalia comments differ per call),
- * whitespace collapses to one space, and lists of placeholders — IN (?, ?, …), ARRAY[?, …] and VALUES rows —
- * collapse to one "(...)", so a batch of 3 and one of 300 are the same statement. One pass that writes the key's
- * bytes into a reused buffer, decoded once at the end: a log with every statement in it goes through here millions
- * of times, and a key built by string concatenation had to be flattened again to be hashed by the Map it goes into.
+ * literals (a negative number included) and $n parameters become "?", comments go (sqlcommenter/marginalia
+ * comments differ per call), whitespace collapses to one space, and lists of placeholders — IN (?, ?, …),
+ * ARRAY[?, …] and VALUES rows — collapse to one "(...)", so a batch of 3 and one of 300 are the same statement.
+ * One pass that copies runs of ordinary text as slices (a single space between words stays in its run): a log
+ * with every statement in it goes through here millions of times.
  */
 export function normalizeStatement(text: string): string {
-  const key = writer.start(text.length);
+  const key = builder.start();
   const n = text.length;
   let i = 0;
   let run = 0; // start of the pending run of ordinary characters
   while (i < n) {
     const c = text.charCodeAt(i);
-    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 12) {
+    const kind = c < 128 ? KIND[c]! : c >= 0xd800 && c <= 0xdfff ? -1 : ORDINARY;
+    if (kind === ORDINARY) {
+      i++;
+      continue;
+    }
+    if (kind === SPACE) {
+      // One space inside a run is kept as it is; anything else is one gap.
+      if (c === 32 && i > run && i + 1 < n && KIND[text.charCodeAt(i + 1)] !== SPACE) {
+        i++;
+        continue;
+      }
       key.copy(text, run, i);
+      i++;
       while (i < n && isSpace(text.charCodeAt(i))) i++;
       run = i;
       key.gap();
       continue;
     }
-    if (c === 45 && text.charCodeAt(i + 1) === 45) {
+    if (kind === DASH && text.charCodeAt(i + 1) === 45) {
       key.copy(text, run, i);
       while (i < n && text.charCodeAt(i) !== 10) i++;
       run = i;
       key.gap();
       continue;
     }
-    if (c === 47 && text.charCodeAt(i + 1) === 42) {
+    if (kind === SLASH && text.charCodeAt(i + 1) === 42) {
       key.copy(text, run, i);
       i = commentEnd(text, i);
       run = i;
       key.gap();
       continue;
     }
-    if (c === 39) {
+    if (kind === QUOTE) {
       // A one-letter prefix right before the quote (E, B, X, N; not the end of a word) or U& belongs to the
       // literal; E'…' also has backslash escapes.
       let prefix = 0;
@@ -49,11 +80,11 @@ export function normalizeStatement(text: string): string {
       key.placeholder();
       continue;
     }
-    if (c === 34) {
+    if (kind === DOUBLE_QUOTE) {
       i = quotedEnd(text, i);
       continue;
     }
-    if (c === 36 && !afterIdent(text, i, run, key)) {
+    if (kind === DOLLAR && !afterIdent(text, i, run, key)) {
       let j = i + 1;
       while (j < n && isDigit(text.charCodeAt(j))) j++;
       if (j > i + 1) {
@@ -75,8 +106,8 @@ export function normalizeStatement(text: string): string {
         continue;
       }
     }
-    if ((isDigit(c) || (c === 46 && isDigit(text.charCodeAt(i + 1)))) && !afterIdent(text, i, run, key)) {
-      key.copy(text, run, i);
+    if ((kind === DIGIT || (kind === DOT && isDigit(text.charCodeAt(i + 1)))) && !afterIdent(text, i, run, key)) {
+      key.copy(text, run, unaryMinus(text, i, run, key) ? i - 1 : i);
       i++;
       while (i < n) {
         const d = text.charCodeAt(i);
@@ -86,6 +117,18 @@ export function normalizeStatement(text: string): string {
       }
       run = i;
       key.placeholder();
+      continue;
+    }
+    if (kind === -1) {
+      // A lone surrogate (a JSON log's \ud800) is no character: U+FFFD, as UTF-8 output would have it.
+      const low = text.charCodeAt(i + 1);
+      if (c <= 0xdbff && low >= 0xdc00 && low <= 0xdfff) i += 2;
+      else {
+        key.copy(text, run, i);
+        i++;
+        run = i;
+        key.literal('\ufffd');
+      }
       continue;
     }
     i++;
@@ -98,29 +141,44 @@ export function normalizeStatement(text: string): string {
 }
 
 /** Whether the character before i (in the pending run, else the last written) belongs to an identifier. */
-function afterIdent(text: string, i: number, run: number, key: KeyWriter): boolean {
+function afterIdent(text: string, i: number, run: number, key: KeyBuilder): boolean {
   return i > run ? isIdentChar(text.charCodeAt(i - 1)) : key.endsInIdent();
 }
 
-/** The key being written, as UTF-8 in a buffer reused from one statement to the next. */
-class KeyWriter {
-  private buf = Buffer.allocUnsafe(4096);
-  private len = 0;
-  /** Whitespace or a comment was skipped since the last byte written: a space comes before the next. */
+/**
+ * Whether the number at i has a minus sign of its own right before it, as PostgreSQL reads "x + -1" or "(-1": after an
+ * operator, "(", "[" or "," (one space between allowed), not "a -1" (a subtraction).
+ */
+function unaryMinus(text: string, i: number, run: number, key: KeyBuilder): boolean {
+  if (i - 1 < run || text.charCodeAt(i - 1) !== 45) return false;
+  let p = i - 2;
+  if (p >= run && text.charCodeAt(p) === 32) p--;
+  const before = p >= run ? text.charCodeAt(p) : key.lastSignificant();
+  return before === 0 || OPERATOR_BEFORE_SIGN.includes(before);
+}
+
+// + - * / < > = ~ ! @ # % ^ & | ` ( [ , — not ?, which is also what a literal before became.
+const OPERATOR_BEFORE_SIGN = [43, 45, 42, 47, 60, 62, 61, 126, 33, 64, 35, 37, 94, 38, 124, 96, 40, 91, 44];
+
+/** The key being built: slices of the statement, a space for each gap, "?" for each literal. */
+class KeyBuilder {
+  private out = '';
+  /** Whitespace or a comment was skipped since the last text written: a space comes before the next. */
   private space = false;
   /** The last character written (0 for none). */
   private last = 0;
+  /** The last one that is not a space. */
+  private significant = 0;
   /** A placeholder directly after "(": the IN/ANY/VALUES list regexes have work to do. */
   paren = false;
   /** … after "[": the ARRAY one has. */
   bracket = false;
 
-  start(textLength: number): this {
-    // Each UTF-16 unit becomes at most 3 bytes; a placeholder and a space are fewer bytes than what they replace.
-    if (this.buf.length < textLength * 3 + 8) this.buf = Buffer.allocUnsafe(textLength * 3 + 8);
-    this.len = 0;
+  start(): this {
+    this.out = '';
     this.space = false;
     this.last = 0;
+    this.significant = 0;
     this.paren = false;
     this.bracket = false;
     return this;
@@ -135,58 +193,43 @@ class KeyWriter {
     return !this.space && isIdentChar(this.last);
   }
 
+  lastSignificant(): number {
+    return this.significant;
+  }
+
+  /** text[from, to): a run never starts with a space, and ends with at most one. */
   copy(text: string, from: number, to: number): void {
     if (to <= from) return;
-    const buf = this.buf;
-    let len = this.len;
-    if (this.space && len > 0) buf[len++] = 32;
-    this.space = false;
-    for (let j = from; j < to; j++) {
-      const c = text.charCodeAt(j);
-      if (c < 0x80) buf[len++] = c;
-      else if (c < 0x800) {
-        buf[len++] = 0xc0 | (c >> 6);
-        buf[len++] = 0x80 | (c & 0x3f);
-      } else if (c >= 0xd800 && c <= 0xdbff && j + 1 < to) {
-        const low = text.charCodeAt(j + 1);
-        const cp = low >= 0xdc00 && low <= 0xdfff ? 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00) : 0xfffd;
-        if (cp === 0xfffd) len = writeThree(buf, len, cp);
-        else {
-          j++;
-          buf[len++] = 0xf0 | (cp >> 18);
-          buf[len++] = 0x80 | ((cp >> 12) & 0x3f);
-          buf[len++] = 0x80 | ((cp >> 6) & 0x3f);
-          buf[len++] = 0x80 | (cp & 0x3f);
-        }
-      } else len = writeThree(buf, len, c >= 0xd800 && c <= 0xdfff ? 0xfffd : c);
-    }
-    this.len = len;
-    this.last = text.charCodeAt(to - 1);
+    this.separate();
+    this.out += text.slice(from, to);
+    const last = text.charCodeAt(to - 1);
+    this.last = last;
+    this.significant = last !== 32 ? last : to - 2 >= from ? text.charCodeAt(to - 2) : this.significant;
   }
 
   placeholder(): void {
-    // The pending space is not written yet, so `last` is what precedes the placeholder.
-    if (this.last === 40) this.paren = true;
-    else if (this.last === 91) this.bracket = true;
-    if (this.space && this.len > 0) this.buf[this.len++] = 32;
-    this.space = false;
-    this.buf[this.len++] = 63;
-    this.last = 63;
+    if (this.significant === 40) this.paren = true;
+    else if (this.significant === 91) this.bracket = true;
+    this.literal('?');
+  }
+
+  literal(text: string): void {
+    this.separate();
+    this.out += text;
+    this.last = this.significant = text.charCodeAt(0);
   }
 
   finish(): string {
-    return this.buf.toString('utf8', 0, this.len);
+    return this.last === 32 ? this.out.slice(0, -1) : this.out;
+  }
+
+  private separate(): void {
+    if (this.space && this.last !== 0 && this.last !== 32) this.out += ' ';
+    this.space = false;
   }
 }
 
-function writeThree(buf: Buffer, len: number, c: number): number {
-  buf[len] = 0xe0 | (c >> 12);
-  buf[len + 1] = 0x80 | ((c >> 6) & 0x3f);
-  buf[len + 2] = 0x80 | (c & 0x3f);
-  return len + 3;
-}
-
-const writer = new KeyWriter();
+const builder = new KeyBuilder();
 
 const IN_LIST = /\b(IN|ANY|ALL) ?\( ?\?(?: ?, ?\?)* ?\)/gi;
 const ARRAY_LIST = /\bARRAY ?\[ ?\?(?: ?, ?\?)* ?\]/gi;

@@ -3,7 +3,6 @@ import type { LogRecord } from '../log-record.js';
 import { parseDurationLine } from './duration-line.js';
 import { formatBytes, formatMs } from './format.js';
 import { makeEvent, statementText } from './make-event.js';
-import { originOf } from './origin.js';
 import type { StatementStats } from './statement-stats.js';
 
 /** Default --slow: a statement logged with its duration becomes an event from this many milliseconds. */
@@ -20,7 +19,7 @@ export function durationEvent(record: LogRecord, slowMs: number, stats: Statemen
   if (text === undefined && line.kind === 'none' && record.pid !== undefined) text = stats?.take(record.pid);
   const slow = line.ms >= slowMs;
   if (!stats && !slow) return undefined;
-  stats?.add(line.ms, text, () => originOf(record.application, [text]));
+  stats?.add(line.ms, text, record.application);
   if (!slow) return undefined;
   const fields: Record<string, unknown> = { duration_ms: line.ms, kind: line.kind };
   if (line.name !== undefined) fields.prepared_name = line.name;

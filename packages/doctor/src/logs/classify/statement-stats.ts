@@ -1,5 +1,6 @@
 import type { Origin } from '../../engine/finding.js';
 import { normalizeStatement } from './normalize-statement.js';
+import { originOf } from './origin.js';
 
 export interface StatementStatsOptions {
   /** How many distinct statements the summary keeps, by total time; the rest go to `other`. Default 1000. */
@@ -52,9 +53,6 @@ interface Other {
   distinct: number;
 }
 
-/** An origin, or how to find it: parsing comments costs more than counting, so it is done once per statement. */
-export type OriginSource = Origin | (() => Origin | undefined) | undefined;
-
 /**
  * Every logged duration, aggregated per normalised statement in bounded memory. The map holds up to twice
  * `maxEntries`; when it overflows, the entries outside the top `maxEntries` by total time move to `other`
@@ -77,9 +75,10 @@ export class StatementStats {
 
   /**
    * Count one duration; `text` undefined when the log did not say which statement it was. The origin is that of
-   * the statement's first call, so a function given for it runs only for a statement not seen before.
+   * the statement's first call (its comment, else the session's application_name), looked for only when the
+   * statement is new: parsing comments costs more than counting.
    */
-  add(durationMs: number, text: string | undefined, origin?: OriginSource): void {
+  add(durationMs: number, text: string | undefined, application?: string): void {
     const us = Math.round(durationMs * 1000);
     this.#calls += 1;
     this.#totalUs += us;
@@ -93,9 +92,10 @@ export class StatementStats {
       // Prune before inserting: the newcomer (total 0) would otherwise be the first pushed out, its call lost.
       if (this.#entries.size >= this.#max * 2) this.#prune();
       entry = { calls: 0, totalUs: 0, maxUs: 0 };
-      const found = typeof origin === 'function' ? origin() : origin;
-      if (found) entry.origin = found;
-      this.#entries.set(key, entry);
+      const origin = originOf(application, [text]);
+      if (origin) entry.origin = origin;
+      // A copy of its own: the key may be a slice of a long log message, which the map would otherwise keep.
+      this.#entries.set(flatCopy(key), entry);
     }
     entry.calls += 1;
     entry.totalUs += us;
@@ -206,4 +206,9 @@ function isBlank(text: string): boolean {
     if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return false;
   }
   return true;
+}
+
+/** A string that shares no memory with `text` (V8 keeps slices and concatenations as views of their sources). */
+function flatCopy(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
 }

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { DoctorError } from '../../connect/doctor-error.js';
-import { analyzeReader } from '../analyze-logs.js';
+import { analyzeReader, newAnalysis } from '../analyze-logs.js';
 import { readFileRange } from '../read/read-file-range.js';
 import { readLogRecords } from '../read/read-log-records.js';
 import type { WorkReply, WorkRequest } from './worker-protocol.js';
@@ -12,8 +12,10 @@ parentPort?.on('message', (request: WorkRequest) => {
 
 async function analyzeUnit({ unit, options }: WorkRequest): Promise<WorkReply> {
   try {
-    const reader = unit.range ? readFileRange(unit.file, unit.range, options) : readLogRecords([unit.file], options);
-    const part = await analyzeReader(reader, options);
+    const state = newAnalysis(options);
+    const readOptions = { ...options, lane: state.lane };
+    const reader = unit.range ? readFileRange(unit.file, unit.range, readOptions) : readLogRecords([unit.file], readOptions);
+    const part = await analyzeReader(reader, options, state);
     return {
       ok: true,
       part: { events: part.events, eventsNotKept: part.eventsNotKept, summarizer: part.summarizer.state(), statements: part.statements.state(), read: reader.stats },

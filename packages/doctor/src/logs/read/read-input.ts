@@ -117,7 +117,7 @@ function makeReader(reading: InputReading, sample: string[], times: LogTimeParse
     } else format = verdict.format;
   }
   recorder.file.format = format;
-  const { maxRecordBytes: max, wants } = options;
+  const { maxRecordBytes: max, wants, lane } = options;
   if (format === 'csvlog') return new CsvlogReader(out, recorder, times, file, max, wants);
   if (format === 'jsonlog' || format === 'cnpg') return new JsonReader(format, out, recorder, times, file, max, wants);
 
@@ -135,7 +135,7 @@ function makeReader(reading: InputReading, sample: string[], times: LogTimeParse
     reading,
   );
   const assembler = new RecordAssembler(out, recorder, max);
-  const payload = new PayloadReader(prefix, assembler, times, file, wants);
+  const payload = new PayloadReader(prefix, assembler, times, file, max, wants, format === 'stderr' ? lane : undefined);
   if (format === 'syslog') return new SyslogReader(payload, assembler, recorder, times, ident);
   if (format === 'logplex') return new LogplexReader(payload, assembler, recorder, times);
   if (format === 'cloudsql') return new CloudSqlReader(payload, assembler, recorder, times);

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { DoctorError } from '../../connect/doctor-error.js';
-import type { LogFormat } from '../log-record.js';
+import type { LogFormat, LogRecord } from '../log-record.js';
 import { parseZoneOption } from './time/log-time.js';
 
 /** How logs are read. Every field is optional; `resolveReadOptions` fills the defaults once. */
@@ -25,6 +25,11 @@ export interface ReadOptions {
    * list of substrings searched in every message costs about 1 µs a line (measured), more than reading it.
    */
   wants?: (severity: string, head: string) => boolean;
+  /**
+   * Takes LOG records that are only counted before a record is built (analyzeLogs' statement summary: see
+   * StatementLane). Given a record's whole message (never a part of it, never one longer than maxRecordBytes).
+   */
+  lane?: RecordLane;
   /** The largest record kept, in characters of message + detail + …; longer ones are cut and counted. 1 MiB. */
   maxRecordBytes?: number;
   /** Records per yielded batch (at most). 2048. */
@@ -54,4 +59,13 @@ export function resolveReadOptions(options: ReadOptions = {}): ResolvedReadOptio
   const batchSize = options.batchSize ?? 2048;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new DoctorError('usage', 'batchSize must be a positive integer');
   return Object.freeze({ ...options, maxRecordBytes, batchSize });
+}
+
+/**
+ * What a reader asks before it builds a LOG record: "taken" (nothing else is wanted of it: no record, and its
+ * DETAIL/… lines go with it), "counted" (build it, then `mark` it), or undefined (an ordinary record).
+ */
+export interface RecordLane {
+  take(message: string, application: string | undefined): 'taken' | 'counted' | undefined;
+  mark(record: LogRecord): void;
 }

@@ -1,5 +1,6 @@
 import type { LogRecord } from '../../log-record.js';
 import { SEVERITY_PATTERN, type CompiledPrefix } from '../prefix/compile-prefix.js';
+import type { RecordLane } from '../read-options.js';
 import type { LogTimeParser } from '../time/log-time.js';
 import { FOLD_FIELDS, type ProcessKey, type RecordAssembler } from './record-assembler.js';
 
@@ -33,13 +34,18 @@ export class PayloadReader {
   private severityGroup!: number;
   private stateGroup!: number;
   private prefix: CompiledPrefix | undefined;
+  private lastClient = '';
+  private lastHostPort = '';
 
   constructor(
     prefix: CompiledPrefix | undefined,
     private readonly assembler: RecordAssembler,
     private readonly times: LogTimeParser,
     private readonly file: string,
+    /** maxRecordBytes: a longer message is cut by the assembler, never taken whole. */
+    private readonly maxSize: number,
     private readonly wants: ((severity: string, head: string) => boolean) | undefined,
+    private readonly lane?: RecordLane,
   ) {
     this.usePrefix(prefix);
   }
@@ -59,8 +65,9 @@ export class PayloadReader {
   /**
    * false when the text (one line) does not start with the prefix and a severity: a continuation, or no log
    * line. `more`: the line's message goes on over more lines, and `more.message` builds all of it (only if wanted).
+   * `whole`: the reader knows no later line continues this message, so the lane may take it.
    */
-  read(text: string, line: number, envelope?: Envelope, more?: MoreLines): boolean {
+  read(text: string, line: number, envelope?: Envelope, more?: MoreLines, whole = false): boolean {
     const m = this.regex.exec(text);
     if (!m) return false;
     const severity = m[this.severityGroup]!;
@@ -88,6 +95,15 @@ export class PayloadReader {
       return true;
     }
     const message = more ? more.message(m[0].length) : head;
+    let counted = false;
+    if (whole && this.lane && severity === 'LOG' && message.length <= this.maxSize) {
+      const taken = this.lane.take(message, g?.application ? nameValue(m[g.application]) : undefined);
+      if (taken === 'taken') {
+        this.assembler.taken(key, line);
+        return true;
+      }
+      counted = taken === 'counted';
+    }
     let time = envelope?.time;
     if (g) {
       if (g.time) time = this.times.parse(m[g.time]!) ?? time;
@@ -106,30 +122,40 @@ export class PayloadReader {
     const state = m[this.stateGroup];
     if (state) rec.sqlstate = state;
     rec.source = { file: this.file, line };
+    if (counted) this.lane!.mark(rec);
     this.assembler.head(rec, key, line);
     return true;
   }
 
+  // Named stores, one per field, rather than rec[field] = …: a keyed store with many names is megamorphic (5% once).
   private fields(rec: LogRecord, m: RegExpExecArray, g: CompiledPrefix['groups']): void {
-    if (g.user) setName(rec, 'user', m[g.user]);
-    if (g.database) setName(rec, 'database', m[g.database]);
-    if (g.application) setName(rec, 'application', m[g.application]);
-    if (g.client) {
-      // %r prints "host(port)"; csvlog and jsonlog say "host:port": one form for every format.
-      setName(rec, 'client', hostPort(m[g.client]));
-    }
-    if (g.backendType) setName(rec, 'backendType', m[g.backendType]);
-    if (g.sqlstate) setName(rec, 'sqlstate', m[g.sqlstate]);
+    let value: string | undefined;
+    if (g.user && (value = nameValue(m[g.user]))) rec.user = value;
+    if (g.database && (value = nameValue(m[g.database]))) rec.database = value;
+    if (g.application && (value = nameValue(m[g.application]))) rec.application = value;
+    // %r prints "host(port)"; csvlog and jsonlog say "host:port": one form for every format.
+    if (g.client && (value = nameValue(m[g.client]))) rec.client = this.hostPort(value);
+    if (g.backendType && (value = nameValue(m[g.backendType]))) rec.backendType = value;
+    if (g.sqlstate && (value = nameValue(m[g.sqlstate]))) rec.sqlstate = value;
     if (g.sessionLine) rec.sessionLine = Number(m[g.sessionLine]);
-    if (g.virtualXid) setName(rec, 'virtualXid', m[g.virtualXid]);
-    if (g.xid) setId(rec, 'xid', m[g.xid]);
-    if (g.queryId) setId(rec, 'queryId', m[g.queryId]);
+    if (g.virtualXid && (value = nameValue(m[g.virtualXid]))) rec.virtualXid = value;
+    if (g.xid && (value = idValue(m[g.xid]))) rec.xid = value;
+    if (g.queryId && (value = idValue(m[g.queryId]))) rec.queryId = value;
+  }
+
+  /** A session's lines repeat its client: the previous answer is kept. */
+  private hostPort(client: string): string {
+    if (client !== this.lastClient) {
+      this.lastClient = client;
+      this.lastHostPort = hostPort(client);
+    }
+    return this.lastHostPort;
   }
 }
 
 /** %r's "host(port)" as "host:port"; a string scan, not a regex: it runs for every record of such a prefix. */
-function hostPort(client: string | undefined): string | undefined {
-  if (!client || client.charCodeAt(client.length - 1) !== 41) return client;
+function hostPort(client: string): string {
+  if ( client.charCodeAt(client.length - 1) !== 41) return client;
   const open = client.lastIndexOf('(');
   if (open < 0 || open === client.length - 2) return client;
   for (let i = open + 1; i < client.length - 1; i++) {
@@ -139,14 +165,12 @@ function hostPort(client: string | undefined): string | undefined {
   return `${client.slice(0, open)}:${client.slice(open + 1, -1)}`;
 }
 
-type NameField = 'user' | 'database' | 'application' | 'client' | 'backendType' | 'sqlstate' | 'virtualXid';
-
 /** Empty and "[unknown]" (a connection not yet authenticated) are no value. */
-function setName(rec: LogRecord, field: NameField, value: string | undefined): void {
-  if (value && value !== '[unknown]') rec[field] = value;
+function nameValue(value: string | undefined): string | undefined {
+  return value && value !== '[unknown]' ? value : undefined;
 }
 
 /** 0 is PostgreSQL's "none" for transaction and query ids. */
-function setId(rec: LogRecord, field: 'xid' | 'queryId', value: string | undefined): void {
-  if (value && value !== '0') rec[field] = value;
+function idValue(value: string | undefined): string | undefined {
+  return value && value !== '0' ? value : undefined;
 }

@@ -15,6 +15,9 @@ export const FOLD_FIELDS: Readonly<Record<string, FoldField | null>> = {
   LOCATION: null,
 };
 
+/** The previous line was a record the lane took: its continuation lines are part of it. */
+const TAKEN = Symbol('taken');
+
 /** Which process a line belongs to: the pid, else the session id, else 0 (all lines one process). */
 export type ProcessKey = number | string;
 
@@ -37,13 +40,16 @@ interface Pending {
  * come out in the order of their first lines.
  */
 export class RecordAssembler {
-  /** A process's open record, or the line of its last record the gate declined. */
+  /**
+   * A process's open record; or the line of its last record the gate declined, or minus the line of one the lane
+   * took (a number: no object per line).
+   */
   private readonly open = new Map<ProcessKey, Pending | number>();
   /** Records in first-line order; emitted ones are let go at once (a held reference would age them into V8's old space). */
   private queue: (Pending | undefined)[] = [];
   private next = 0;
-  /** The target of a continuation line: the previous line's record, null when that line was skipped. */
-  private last: Pending | null | undefined;
+  /** The target of a continuation line: the previous line's record, null when that line was skipped, TAKEN by the lane. */
+  private last: Pending | null | typeof TAKEN | undefined;
 
   constructor(
     private readonly out: RecordOut,
@@ -75,9 +81,21 @@ export class RecordAssembler {
     this.recorder.skip('filtered', lines);
   }
 
+  /** A record's first line that the lane took whole: a record read, and what follows it for this process is part of it. */
+  taken(key: ProcessKey, line: number): void {
+    this.closeOpen(key);
+    this.open.set(key, -line);
+    this.last = TAKEN;
+    this.recorder.records(1);
+  }
+
   /** A DETAIL/HINT/CONTEXT/STATEMENT/QUERY/LOCATION line of a process. */
   fold(field: FoldField | null, text: string, key: ProcessKey, line: number, lines = 1): void {
     const target = this.open.get(key);
+    if (typeof target === 'number' && target < 0) {
+      this.last = TAKEN;
+      return;
+    }
     if (target === undefined || typeof target === 'number') {
       this.recorder.skip(target === undefined ? 'orphan' : 'filtered', lines);
       this.last = null;
@@ -93,6 +111,7 @@ export class RecordAssembler {
   continueLast(text: string, separator: string): boolean {
     const target = this.last;
     if (target === undefined) return false;
+    if (target === TAKEN) return true;
     if (target === null) this.recorder.skip('filtered');
     else if (target.field) this.append(target, target.field, text, separator);
     return true;
@@ -174,7 +193,7 @@ export class RecordAssembler {
   /** Drops the gate's markers of processes long silent, so a log of a million short sessions stays small. */
   private prune(line: number): void {
     for (const [key, value] of this.open) {
-      if (typeof value === 'number' ? line - value > this.window : value.closed) this.open.delete(key);
+      if (typeof value === 'number' ? line - Math.abs(value) > this.window : value.closed) this.open.delete(key);
     }
   }
 }

@@ -57,13 +57,16 @@ export class StderrReader implements FormatReader {
           extra++;
         }
         const text = buf.toString('utf8', pos, to);
+        // Whole when the next line is in hand and does not go on with this message (see other()).
+        const next = groupEnd + 1 < end ? buf[groupEnd + 1] : 32;
+        const whole = next !== 32 && next !== 11 && next !== 12;
         if (extra === 0) {
-          if (this.payload.read(text, line)) this.strays.length = 0;
+          if (this.payload.read(text, line, undefined, undefined, whole)) this.strays.length = 0;
           else this.other(text, line);
         } else {
           const lineEnd = nl;
           const more = { lines: extra + 1, message: (prefixLength: number) => this.joined(buf, pos, to, lineEnd, groupEnd, text, prefixLength) };
-          if (this.payload.read(text, line, undefined, more)) {
+          if (this.payload.read(text, line, undefined, more, whole)) {
             line += extra;
             nl = groupEnd;
             this.strays.length = 0;
