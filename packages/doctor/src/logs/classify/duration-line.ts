@@ -25,36 +25,48 @@ export function parseDurationLine(message: string): DurationLine | undefined {
   if (msEnd < 0) return undefined;
   const ms = parseMs(message, 10, msEnd);
   if (!Number.isFinite(ms)) return undefined;
-  // Indexes and startsWith rather than slices: this runs for every statement of a log that records them all.
+  // Indexes and startsWith rather than slices, and one object shape: this runs for every statement of a log that
+  // records them all.
   const n = message.length;
   let head = msEnd + 3;
   while (head < n && message.charCodeAt(head) === 32) head++;
-  if (blankFrom(message, head)) return { ms, kind: 'none' };
-  const colon = message.indexOf(':', head);
-  if (colon < 0) return { ms, kind: 'other' };
-  const space = message.indexOf(' ', head);
-  const wordEnd = space > 0 && space < colon ? space : colon;
+  if (blankFrom(message, head)) return durationLine(ms, 'none');
+  let kind: DurationLine['kind'] | undefined;
+  let wordEnd: number;
+  let colon: number;
+  if (message.startsWith('statement: ', head)) {
+    kind = 'statement';
+    wordEnd = colon = head + 9;
+  } else {
+    colon = message.indexOf(':', head);
+    if (colon < 0) return durationLine(ms, 'other');
+    const space = message.indexOf(' ', head);
+    wordEnd = space > 0 && space < colon ? space : colon;
+    kind = wordAt(message, head, wordEnd);
+  }
   let bodyStart = colon + 1;
   while (bodyStart < n && isSpace(message.charCodeAt(bodyStart))) bodyStart++;
-  let bodyEnd = n;
   const cut = truncatedAt(message, bodyStart);
-  const line: DurationLine = { ms, kind: 'other' };
+  const line = durationLine(ms, kind ?? 'other');
+  let bodyEnd = n;
   if (cut >= 0) {
     line.truncated = true;
     bodyEnd = cut;
   }
   while (bodyEnd > bodyStart && isSpace(message.charCodeAt(bodyEnd - 1))) bodyEnd--;
-  const kind = wordAt(message, head, wordEnd);
   if (kind === undefined) return line;
-  line.kind = kind;
   if (kind === 'plan') {
-    const text = line.truncated ? undefined : planQueryText(message.slice(bodyStart, bodyEnd));
-    if (text !== undefined) line.text = text;
+    if (!line.truncated) line.text = planQueryText(message.slice(bodyStart, bodyEnd));
     return line;
   }
   if (wordEnd < colon && kind !== 'statement' && kind !== 'fastpath') line.name = message.slice(wordEnd + 1, colon);
   if (bodyEnd > bodyStart && !line.truncated) line.text = message.slice(bodyStart, bodyEnd);
   return line;
+}
+
+/** Every DurationLine has all its fields (undefined when absent): one hidden class for V8. */
+function durationLine(ms: number, kind: DurationLine['kind']): DurationLine {
+  return { ms, kind, name: undefined, text: undefined, truncated: undefined };
 }
 
 const WORDS = ['statement', 'execute', 'bind', 'parse', 'plan', 'fastpath'] as const;
