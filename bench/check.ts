@@ -26,7 +26,7 @@ import {
 import { median, table, timeInterleaved } from './timing.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'packages/doctor/dist/cli/main.js');
+const BIN = join(ROOT, 'packages/doctor/bin/mvcc-doctor.js');
 const GOAL_FLOOR_RATIO = 1.5;
 
 const { values } = parseArgs({
@@ -54,8 +54,8 @@ const log = (text: string) => process.stderr.write(`${text}\n`);
 const ms = (value: number) => value.toFixed(0);
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 
-log('building packages/doctor (the CLI contender runs dist/) …');
-execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['-b', 'packages/doctor/tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+log('building (the CLI contender runs the bin, as a user does) …');
+execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
 
 const cluster = await Cluster.create({ major, label: 'bench-check', autovacuum: false });
 const results: string[][] = [];

@@ -39,7 +39,7 @@ for (const [tool, path] of [['pgbadger', '/usr/bin/pgbadger'], ['GNU time', '/us
     process.exit(2);
   }
 }
-if (!existsSync(join(ROOT, 'packages/doctor/dist/cli/main.js'))) {
+if (!existsSync(join(ROOT, 'packages/doctor/dist/bundle/main.js'))) {
   console.error('build first: npm run build');
   process.exit(2);
 }

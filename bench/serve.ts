@@ -15,7 +15,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Cluster } from '@mvcc-doctor/lab';
@@ -85,7 +84,7 @@ const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
 let goalsMet = true;
 
 log(`building packages/doctor (the daemon runs dist/) … load average ${load()}`);
-execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['-b', 'packages/doctor/tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
 const header = `${cpus().length} cores, Node ${process.versions.node}, load average at start ${load()}`;
 
 try {

@@ -20,7 +20,8 @@ const WRONG = 'wr0ng-Guess77';
 const ROLE_PASSWORD = 'r0le-Pa55word';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const BIN = join(ROOT, 'packages/doctor/dist/cli/main.js');
+const BIN = join(ROOT, 'packages/doctor/bin/mvcc-doctor.js');
+const BUNDLE = join(ROOT, 'packages/doctor/dist/bundle/main.js');
 
 interface Outcome {
   code: number;
@@ -57,7 +58,7 @@ function runBin(args: string[], env: Record<string, string> = {}): Promise<Outco
   });
 }
 
-/** Build dist/ unless main.js is newer than every source file (the bin must be the code under test). */
+/** Build unless the bundle is newer than every source file (the bin must run the code under test). */
 function ensureBuilt(): void {
   const newestSource = (dir: string): number =>
     readdirSync(dir, { withFileTypes: true }).reduce((newest, entry) => {
@@ -65,8 +66,8 @@ function ensureBuilt(): void {
       if (entry.isDirectory()) return Math.max(newest, newestSource(path));
       return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') ? Math.max(newest, statSync(path).mtimeMs) : newest;
     }, 0);
-  if (existsSync(BIN) && statSync(BIN).mtimeMs > newestSource(join(ROOT, 'packages/doctor/src'))) return;
-  execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['-b', 'packages/doctor/tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
+  if (existsSync(BUNDLE) && statSync(BUNDLE).mtimeMs > newestSource(join(ROOT, 'packages/doctor/src'))) return;
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'pipe' });
 }
 
 function listen(server: Server | ReturnType<typeof createHttpServer>): Promise<number> {

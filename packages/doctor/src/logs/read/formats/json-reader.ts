@@ -1,3 +1,4 @@
+import type { RecordLane } from '../read-options.js';
 import type { StatsRecorder } from '../read-stats.js';
 import type { LogTimeParser } from '../time/log-time.js';
 import { eachLine, type FormatReader } from './format-reader.js';
@@ -22,6 +23,7 @@ export class JsonReader implements FormatReader {
     private readonly file: string,
     private readonly maxSize: number,
     private readonly wants: ((severity: string, head: string) => boolean) | undefined,
+    private readonly lane?: RecordLane,
   ) {}
 
   block(buf: Buffer, start: number, end: number, cut: boolean): void {
@@ -39,8 +41,12 @@ export class JsonReader implements FormatReader {
       const parts = this.kind === 'jsonlog' ? this.jsonlog(value as Fields, line, raw) : this.cnpg(value as Fields, line);
       if (!parts) return this.recorder.skip('foreign');
       if (this.wants && !this.wants(parts.severity, firstLine(parts.message))) return this.recorder.skip('filtered');
-      this.out.push(wholeRecord(parts, this.maxSize, this.recorder));
       records++;
+      const taken = this.lane && parts.severity === 'LOG' && parts.message.length <= this.maxSize ? this.lane.take(parts.message, appName(parts.application)) : undefined;
+      if (taken === 'taken') return;
+      const record = wholeRecord(parts, this.maxSize, this.recorder);
+      if (taken === 'counted') this.lane!.mark(record);
+      this.out.push(record);
     });
     this.line += lines;
     this.recorder.lines(lines);
@@ -135,4 +141,9 @@ function number(value: unknown): number | undefined {
     return Number.isFinite(n) ? n : undefined;
   }
   return undefined;
+}
+
+/** application_name as a record keeps it: empty and "[unknown]" are none. */
+function appName(application: string | undefined): string | undefined {
+  return application && application !== '[unknown]' ? application : undefined;
 }
