@@ -34,6 +34,9 @@ describe('normalizeStatement', () => {
     ['  SELECT 1 ', 'SELECT ?'],
     ['SELECT a\t\tFROM t', 'SELECT a FROM t'],
     ['SELECT ( 1, 2 ) IN ( 3 , 4 )', 'SELECT ( ?, ? ) IN (...)'],
+    // A row with anything but literals in it is no list: it stays as it is.
+    ['INSERT INTO t (a, b) VALUES (1, now())', 'INSERT INTO t (a, b) VALUES (?, now())'],
+    ['SELECT f(1, g(2)) FROM t WHERE x IN (1, 2)', 'SELECT f(?, g(?)) FROM t WHERE x IN (...)'],
   ])('%s', (input, expected) => {
     expect(normalizeStatement(input)).toBe(expected);
   });

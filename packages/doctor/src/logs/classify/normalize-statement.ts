@@ -135,7 +135,7 @@ export function normalizeStatement(text: string): string {
   }
   key.copy(text, run, n);
   let out = key.finish();
-  if (key.paren) out = collapseParenLists(out);
+  if (key.paren && hasPlaceholderList(out)) out = collapseParenLists(out);
   if (key.bracket) out = out.replace(ARRAY_LIST, 'ARRAY[...]');
   return out.length > MAX_NORMALIZED_LENGTH ? `${out.slice(0, MAX_NORMALIZED_LENGTH)}…` : out;
 }
@@ -234,6 +234,25 @@ const builder = new KeyBuilder();
 const IN_LIST = /\b(IN|ANY|ALL) ?\( ?\?(?: ?, ?\?)* ?\)/gi;
 const ARRAY_LIST = /\bARRAY ?\[ ?\?(?: ?, ?\?)* ?\]/gi;
 const VALUES_ROWS = /\bVALUES ?\( ?\?(?: ?, ?\?)* ?\)(?: ?, ?\( ?\?(?: ?, ?\?)* ?\))*/gi;
+
+/**
+ * Whether some "(" holds nothing but placeholders, commas and spaces: what every list the regexes collapse looks
+ * like. A few compares, where the regexes cost a scan each (an INSERT's VALUES row with a function in it has a
+ * placeholder after "(" but is no such list).
+ */
+function hasPlaceholderList(key: string): boolean {
+  for (let open = key.indexOf('('); open >= 0; open = key.indexOf('(', open + 1)) {
+    let i = open + 1;
+    let placeholder = false;
+    for (; i < key.length; i++) {
+      const c = key.charCodeAt(i);
+      if (c === 63) placeholder = true;
+      else if (c !== 32 && c !== 44) break;
+    }
+    if (placeholder && key.charCodeAt(i) === 41) return true;
+  }
+  return false;
+}
 
 function collapseParenLists(text: string): string {
   const collapsed = text.replace(IN_LIST, '$1 (...)');

@@ -23,7 +23,10 @@ const DECOMPRESSORS: Record<Exclude<Compression, 'gzip'>, { command: string; pkg
   zstd: { command: 'zstd', pkg: 'zstd' },
 };
 
-const ZLIB_CHUNK = 256 * 1024;
+// zlib makes a new buffer of this size for every chunk it outputs; those that live through a young-generation GC wait
+// for a full one. Measured on a 1 GB gzip: 256 KiB chunks peaked at 155-158 MB RSS (Node 20), 64 KiB at 137-141 MB
+// (Node 24: 113), at the same speed within this machine's noise; 16 KiB cost 20 % more time.
+const ZLIB_CHUNK = 64 * 1024;
 
 /** Compression by magic number. */
 export function sniffCompression(head: Buffer): Compression | undefined {
