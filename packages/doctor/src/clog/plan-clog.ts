@@ -3,6 +3,7 @@ import { checkClog, type ClogCheckOptions, type ClogReport } from './check-clog.
 import { clogCommandLine, shellWord } from './clog-command-line.js';
 import type { ClogServer } from './clog-source.js';
 import { surgeryStep } from './plan-surgery.js';
+import { formatCount } from '../report/format.js';
 
 /** One way out, with what it costs. Nothing in a plan is run by mvcc-doctor. */
 export interface ClogPlanStep {
@@ -151,7 +152,7 @@ function fakeSegmentStep(check: ClogReport, segments: SegmentProblem[]): ClogPla
 }
 
 function sizeNote(s: SegmentProblem): string {
-  const whole = s.segmentBytes.toLocaleString('en-US');
+  const whole = formatCount(s.segmentBytes);
   if (s.neededBytes === s.segmentBytes) return `${whole} bytes (32 pages)`;
-  return `at least ${s.neededBytes.toLocaleString('en-US')} bytes; ${whole} once its transactions ran through it (a file grows a page at a time)`;
+  return `at least ${formatCount(s.neededBytes)} bytes; ${whole} once its transactions ran through it (a file grows a page at a time)`;
 }

@@ -2,6 +2,7 @@ import type { LogEvent } from '../log-event.js';
 import type { LogRecord } from '../log-record.js';
 import { makeEvent } from './make-event.js';
 import { splitQualifiedTable } from './relation-name.js';
+import { formatCount } from '../../report/format.js';
 
 // varsup.c, GetNewTransactionId / SetTransactionIdLimit:
 //   WARNING "database \"%s\" must be vacuumed within %u transactions" (or "database with OID %u …")
@@ -24,7 +25,7 @@ export function databaseLimitEvent(record: LogRecord): LogEvent | undefined {
     const fields = target(m[1], m[2]);
     fields.remaining_xids = Number(m[3]);
     return makeEvent(record, 'wraparound-warning', {
-      summary: `database ${name(m[1], m[2])} must be vacuumed within ${Number(m[3]).toLocaleString('en-US')} transactions`,
+      summary: `database ${name(m[1], m[2])} must be vacuumed within ${formatCount(Number(m[3]))} transactions`,
       fields,
       database: m[1],
     });
@@ -36,7 +37,7 @@ export function databaseLimitEvent(record: LogRecord): LogEvent | undefined {
     fields.kind = members ? 'members-warning' : 'warning';
     fields[members ? 'remaining_members' : 'remaining_multixacts'] = Number(m[3]);
     return makeEvent(record, 'multixact-wraparound', {
-      summary: `database ${name(m[1], m[2])} must be vacuumed before ${Number(m[3]).toLocaleString('en-US')} more ${members ? 'multixact members' : 'MultiXactIds'} are used`,
+      summary: `database ${name(m[1], m[2])} must be vacuumed before ${formatCount(Number(m[3]))} more ${members ? 'multixact members' : 'MultiXactIds'} are used`,
       fields,
       database: m[1],
     });
