@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import { DoctorError } from '../connect/doctor-error.js';
 import type { CommandIO } from './io.js';
 
@@ -12,6 +11,8 @@ export type Confirm = (question: string) => Promise<boolean>;
 export async function confirmWith(io: CommandIO, confirm: Confirm | undefined, question: string, what: string): Promise<boolean> {
   if (confirm) return confirm(question);
   if (!io.interactive) throw new DoctorError('usage', `${what} asks for confirmation; not on a terminal, add --yes`);
+  // Loaded only to ask: a rescue's start-up does not pay for readline.
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   try {
     return /^y(es)?$/i.test((await rl.question(question)).trim());

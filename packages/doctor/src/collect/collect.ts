@@ -5,7 +5,7 @@ import { forEachDatabase } from '../connect/each-database.js';
 import { DEFAULT_LIMITS, openSession, type Session, type SessionLimits } from '../connect/safe-session.js';
 import { CLUSTER_DATASETS, server as serverDataset } from './cluster-datasets.js';
 import { DATABASE_DATASETS } from './database-datasets.js';
-import { addServerLog } from './server-log.js';
+import { serverLogWanted } from './server-log-wanted.js';
 import { sqlFor, type Dataset, type Privilege } from './dataset.js';
 import type { DatabaseRow, ServerRow } from './rows.js';
 import type { Skip, Snapshot, XidRate } from './snapshot.js';
@@ -41,7 +41,8 @@ export async function collect(conn: ConnOptions, options: CollectOptions): Promi
         (snapshot as unknown as Record<string, unknown>)[dataset.name] = rows;
       }
     }
-    if (options.costly) await addServerLog(entry, snapshot, options.logSince);
+    const logWanted = options.costly ? serverLogWanted(snapshot) : undefined;
+    if (logWanted) await (await import('./server-log.js')).addServerLog(entry, snapshot, options.logSince, logWanted);
     const targets = databasesToExamine(snapshot.databases, options.dbname ?? entry.database, options.dbname !== undefined);
     const onSkip = (database: string, reason: string) => void snapshot.skipped.push({ what: 'database', database, reason });
     await forEachDatabase(conn, targets, { session: limits, concurrency: options.concurrency, entry, onSkip }, async (session) => {

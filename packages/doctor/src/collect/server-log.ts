@@ -6,6 +6,7 @@ import type { LogEvent } from '../logs/log-event.js';
 import type { LogFormat } from '../logs/log-record.js';
 import { readLogRecords } from '../logs/read/read-log-records.js';
 import { currentLogfile, logFileSize, readLogBytes, readSkip, serverLogSetup, type ServerLogSetup } from './server-log-file.js';
+import type { ServerLogWanted } from './server-log-wanted.js';
 import type { Skip, Snapshot } from './snapshot.js';
 
 /** The tail of the server log read through SQL, as classified events (the same ones `mvcc-doctor logs` finds). */
@@ -88,20 +89,12 @@ export async function nameDatabases(session: Session, deadlocks: LogEvent[]): Pr
 /** One day: how far back `check` looks in the log unless told (--since). */
 export const DEFAULT_LOG_WINDOW_MS = 24 * 3600 * 1000;
 
-/** Rollbacks from which the log's serialization failures are worth reading. */
-const ROLLBACKS_WORTH_READING = 1000;
-
 /**
- * Read the log only when it has something to add: a database that counts deadlocks (pg_stat_database) has their
- * details there, and one with many rollbacks the serialization failures among them (PostgreSQL counts those nowhere
- * else). A role that may not read it gets a skip only for the deadlocks: many rollbacks are common, and the
- * rollbacks finding says itself that the log was not read.
+ * Reads the log into the snapshot (see serverLogWanted for when); a role that may not read it gets a skip only for
+ * the deadlocks: many rollbacks are common, and the rollbacks finding says itself that the log was not read.
  */
-export async function addServerLog(session: Session, snapshot: Snapshot, since: number | undefined): Promise<void> {
-  const deadlocks = (snapshot.databases ?? []).some((d) => (d.deadlocks ?? 0) > 0);
-  const rollbacks = (snapshot.databases ?? []).some((d) => (d.xact_rollback ?? 0) >= ROLLBACKS_WORTH_READING);
-  if (!deadlocks && !rollbacks) return;
+export async function addServerLog(session: Session, snapshot: Snapshot, since: number | undefined, wanted: ServerLogWanted): Promise<void> {
   const read = await readServerLog(session, snapshot.server.version_num, since ?? snapshot.server.at * 1000 - DEFAULT_LOG_WINDOW_MS);
   if (!('reason' in read)) snapshot.serverLog = read;
-  else if (deadlocks) snapshot.skipped.push(read);
+  else if (wanted.deadlocks) snapshot.skipped.push(read);
 }
