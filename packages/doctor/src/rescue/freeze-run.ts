@@ -1,7 +1,7 @@
 import type { Session } from '../connect/safe-session.js';
 import type { FreezePlan, PlannedRelation } from './freeze-plan.js';
 import { FreezeQueue } from './freeze-queue.js';
-import type { RunMonitor } from './run-monitor.js';
+import type { ProgressRow, RunMonitor } from './run-monitor.js';
 import type { DatabaseAge, FreezeEvent, FreezeRunOptions, FreezeRunResult, WorkerState } from './run-types.js';
 
 /** Relations to freeze, and what "done" means for them. */
@@ -17,6 +17,11 @@ export interface FreezeWork {
   final: boolean;
   /** Open rescue sessions the workers may take over (those that read this work). */
   sessions?: readonly Session[];
+  /**
+   * The VACUUMs running when this work was read: workers may start on it at once instead of waiting for the
+   * control loop's first look (see FreezeQueue.take).
+   */
+  progress?: readonly ProgressRow[];
 }
 
 /**
@@ -86,6 +91,7 @@ export class FreezeRun {
     this.limits = work.limits;
     this.final ||= work.final;
     this.spareSessions.push(...(work.sessions ?? []));
+    if (work.progress) this.queue.noteOthers(work.progress, new Set(this.workers.map((w) => w.pid)));
     const added = this.queue.add(work.relations);
     this.pagesTotal += added.reduce((sum, r) => sum + r.pagesToScan, 0);
     this.emit({ type: 'work-added', relations: added, final: work.final, target: work.target });

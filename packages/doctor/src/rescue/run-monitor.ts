@@ -7,13 +7,16 @@ import type { DatabaseAge } from './run-types.js';
  * One round trip per tick: every database's age, every VACUUM running (ours and others', with whether an
  * autovacuum worker sleeps in vacuum_cost_delay), and who holds up any of our sessions waiting for a lock.
  */
+/** Every VACUUM running in the cluster (ProgressRow[] as JSON): the tick's, and the stop-zone read's. */
+export const PROGRESS_SQL = `(SELECT coalesce(json_agg(json_build_object('pid', p.pid, 'datname', p.datname, 'relid', p.relid::int8, 'phase', p.phase,
+            'total', p.heap_blks_total, 'scanned', p.heap_blks_scanned, 'backend_type', a.backend_type, 'wait_event', a.wait_event)), '[]')
+     FROM pg_stat_progress_vacuum p LEFT JOIN pg_stat_activity a ON a.pid = p.pid)`;
+
 const TICK_SQL = `SELECT
   (SELECT coalesce(json_agg(json_build_object('datname', datname, 'xid_age', age(datfrozenxid), 'mxid_age', mxid_age(datminmxid),
             'allows', datallowconn AND datconnlimit <> -2)), '[]')
      FROM pg_database) AS databases,
-  (SELECT coalesce(json_agg(json_build_object('pid', p.pid, 'datname', p.datname, 'relid', p.relid::int8, 'phase', p.phase,
-            'total', p.heap_blks_total, 'scanned', p.heap_blks_scanned, 'backend_type', a.backend_type, 'wait_event', a.wait_event)), '[]')
-     FROM pg_stat_progress_vacuum p LEFT JOIN pg_stat_activity a ON a.pid = p.pid) AS progress,
+  ${PROGRESS_SQL} AS progress,
   (SELECT coalesce(json_agg(json_build_object('pid', a.pid, 'blockers',
             (SELECT coalesce(json_agg(json_build_object('pid', x.pid, 'backend_type', b.backend_type,
                       'waiting', b.wait_event_type IS NOT DISTINCT FROM 'Lock')), '[]')

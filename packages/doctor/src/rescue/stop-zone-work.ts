@@ -7,6 +7,7 @@ import { openSession } from '../connect/safe-session.js';
 import { buildFreezePlan, serverLimits, type PlannedRelation } from './freeze-plan.js';
 import type { FreezeWork } from './freeze-run.js';
 import { locksDataset, relationsDataset, type LockRow, type RelationRow } from './plan-sql.js';
+import { PROGRESS_SQL, type ProgressRow } from './run-monitor.js';
 import { rescueSessionOptions } from './rescue-session.js';
 
 const SETTINGS = ['autovacuum_freeze_max_age', 'vacuum_failsafe_age', 'autovacuum_multixact_freeze_max_age', 'vacuum_multixact_failsafe_age'];
@@ -47,10 +48,13 @@ export async function readStopZoneWork(conn: ConnOptions, options: { jobs: numbe
     const params = [xid.stop - 1, mxid.stop - 1];
     const relations: Record<string, RelationRow[]> = {};
     const locks: Record<string, LockRow[]> = {};
+    let progress: ProgressRow[] = [];
     const sessions = await forEachDatabase(conn, stuck.map((d) => d.datname), { session: sessionOptions, entry, onSkip: () => {}, keepOpen: true }, async (session) => {
-      const [row] = await session.query<{ relations: RelationRow[] | null; locks: LockRow[] | null }>(relationsAndLocksSql(start.version_num), params);
+      const [row] = await session.query<{ relations: RelationRow[] | null; locks: LockRow[] | null; progress: ProgressRow[] }>(relationsAndLocksSql(start.version_num), params);
       relations[session.database] = row?.relations ?? [];
       locks[session.database] = row?.locks ?? [];
+      // Every database's session sees the whole cluster's VACUUMs: the latest look wins.
+      progress = row?.progress ?? [];
     });
     const server = { version_num: start.version_num, version: start.version } as ServerRow;
     const snapshot: Snapshot = { server, settings, databases: start.databases, tables: {}, locks: {}, skipped: [] };
@@ -63,16 +67,21 @@ export async function readStopZoneWork(conn: ConnOptions, options: { jobs: numbe
       limits: plan.limits,
       databases: start.databases.map((d) => ({ datname: d.datname, xid_age: d.xid_age, mxid_age: d.mxid_age, allows: d.datallowconn && d.datconnlimit !== -2 })),
       final: false,
+      progress,
     };
   } finally {
     if (!handedOver) await entry.close();
   }
 }
 
-/** The relations past the limits and the locks that would make their VACUUM wait, in one round trip. */
+/**
+ * The relations past the limits, the locks that would make their VACUUM wait, and the VACUUMs running (so that the
+ * workers need not wait for the control loop's first look before they start), in one round trip.
+ */
 function relationsAndLocksSql(versionNum: number): string {
   return `SELECT (SELECT json_agg(r) FROM (${sqlFor(relationsDataset, versionNum)!}) r) AS relations,
-    (SELECT json_agg(l) FROM (${sqlFor(locksDataset, versionNum)!}) l) AS locks`;
+    (SELECT json_agg(l) FROM (${sqlFor(locksDataset, versionNum)!}) l) AS locks,
+    ${PROGRESS_SQL} AS progress`;
 }
 
 /** Without the relations held by someone's lock, and with the other relations of their databases last. */
