@@ -2,7 +2,7 @@ import type { RecordLane } from '../read-options.js';
 import type { StatsRecorder } from '../read-stats.js';
 import type { LogTimeParser } from '../time/log-time.js';
 import type { FormatReader } from './format-reader.js';
-import { firstLine, wholeRecord } from './whole-record.js';
+import { firstLine, nameValue, wholeRecord } from './whole-record.js';
 import type { RecordOut } from '../log-reader.js';
 
 const MAX_FIELDS = 40;
@@ -180,8 +180,7 @@ export class CsvlogReader implements FormatReader {
     }
     let counted = false;
     if (this.lane && severity === 'LOG' && message.length <= this.maxSize) {
-      const application = field(22);
-      const taken = this.lane.take(message, application === '[unknown]' ? undefined : application);
+      const taken = this.lane.take(message, nameValue(field(22)));
       if (taken === 'taken') return true;
       counted = taken === 'counted';
     }

@@ -2,7 +2,7 @@ import type { RecordLane } from '../read-options.js';
 import type { StatsRecorder } from '../read-stats.js';
 import type { LogTimeParser } from '../time/log-time.js';
 import { eachLine, type FormatReader } from './format-reader.js';
-import { firstLine, wholeRecord, type RecordParts } from './whole-record.js';
+import { firstLine, nameValue, wholeRecord, type RecordParts } from './whole-record.js';
 import type { RecordOut } from '../log-reader.js';
 
 type Fields = Record<string, unknown>;
@@ -42,7 +42,7 @@ export class JsonReader implements FormatReader {
       if (!parts) return this.recorder.skip('foreign');
       if (this.wants && !this.wants(parts.severity, firstLine(parts.message))) return this.recorder.skip('filtered');
       records++;
-      const taken = this.lane && parts.severity === 'LOG' && parts.message.length <= this.maxSize ? this.lane.take(parts.message, appName(parts.application)) : undefined;
+      const taken = this.lane && parts.severity === 'LOG' && parts.message.length <= this.maxSize ? this.lane.take(parts.message, nameValue(parts.application)) : undefined;
       if (taken === 'taken') return;
       const record = wholeRecord(parts, this.maxSize, this.recorder);
       if (taken === 'counted') this.lane!.mark(record);
@@ -141,9 +141,4 @@ function number(value: unknown): number | undefined {
     return Number.isFinite(n) ? n : undefined;
   }
   return undefined;
-}
-
-/** application_name as a record keeps it: empty and "[unknown]" are none. */
-function appName(application: string | undefined): string | undefined {
-  return application && application !== '[unknown]' ? application : undefined;
 }

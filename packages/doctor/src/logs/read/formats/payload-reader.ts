@@ -3,6 +3,7 @@ import { SEVERITY_PATTERN, type CompiledPrefix } from '../prefix/compile-prefix.
 import type { RecordLane } from '../read-options.js';
 import type { LogTimeParser } from '../time/log-time.js';
 import { FOLD_FIELDS, type ProcessKey, type RecordAssembler } from './record-assembler.js';
+import { nameValue } from './whole-record.js';
 
 /** A line whose message goes on over the next lines of the log. */
 export interface MoreLines {
@@ -34,8 +35,6 @@ export class PayloadReader {
   private severityGroup!: number;
   private stateGroup!: number;
   private prefix: CompiledPrefix | undefined;
-  private lastClient = '';
-  private lastHostPort = '';
 
   constructor(
     prefix: CompiledPrefix | undefined,
@@ -134,7 +133,7 @@ export class PayloadReader {
     if (g.database && (value = nameValue(m[g.database]))) rec.database = value;
     if (g.application && (value = nameValue(m[g.application]))) rec.application = value;
     // %r prints "host(port)"; csvlog and jsonlog say "host:port": one form for every format.
-    if (g.client && (value = nameValue(m[g.client]))) rec.client = this.hostPort(value);
+    if (g.client && (value = nameValue(m[g.client]))) rec.client = hostPort(value);
     if (g.backendType && (value = nameValue(m[g.backendType]))) rec.backendType = value;
     if (g.sqlstate && (value = nameValue(m[g.sqlstate]))) rec.sqlstate = value;
     if (g.sessionLine) rec.sessionLine = Number(m[g.sessionLine]);
@@ -142,20 +141,11 @@ export class PayloadReader {
     if (g.xid && (value = idValue(m[g.xid]))) rec.xid = value;
     if (g.queryId && (value = idValue(m[g.queryId]))) rec.queryId = value;
   }
-
-  /** A session's lines repeat its client: the previous answer is kept. */
-  private hostPort(client: string): string {
-    if (client !== this.lastClient) {
-      this.lastClient = client;
-      this.lastHostPort = hostPort(client);
-    }
-    return this.lastHostPort;
-  }
 }
 
 /** %r's "host(port)" as "host:port"; a string scan, not a regex: it runs for every record of such a prefix. */
 function hostPort(client: string): string {
-  if ( client.charCodeAt(client.length - 1) !== 41) return client;
+  if (client.charCodeAt(client.length - 1) !== 41) return client;
   const open = client.lastIndexOf('(');
   if (open < 0 || open === client.length - 2) return client;
   for (let i = open + 1; i < client.length - 1; i++) {
@@ -163,11 +153,6 @@ function hostPort(client: string): string {
     if (c < 48 || c > 57) return client;
   }
   return `${client.slice(0, open)}:${client.slice(open + 1, -1)}`;
-}
-
-/** Empty and "[unknown]" (a connection not yet authenticated) are no value. */
-function nameValue(value: string | undefined): string | undefined {
-  return value && value !== '[unknown]' ? value : undefined;
 }
 
 /** 0 is PostgreSQL's "none" for transaction and query ids. */

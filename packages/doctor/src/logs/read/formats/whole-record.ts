@@ -30,8 +30,8 @@ export function wholeRecord(parts: RecordParts, maxSize: number, recorder: Stats
   }
   if (cut) recorder.cut();
   for (const field of NAME_FIELDS) {
-    const value = parts[field];
-    if (value && value !== '[unknown]') rec[field] = value;
+    const value = nameValue(parts[field]);
+    if (value) rec[field] = value;
   }
   if (parts.sessionLine !== undefined && !Number.isNaN(parts.sessionLine)) rec.sessionLine = parts.sessionLine;
   if (parts.virtualXid) rec.virtualXid = parts.virtualXid;
@@ -39,6 +39,11 @@ export function wholeRecord(parts: RecordParts, maxSize: number, recorder: Stats
   if (parts.queryId && parts.queryId !== '0') rec.queryId = parts.queryId;
   rec.source = parts.source;
   return rec;
+}
+
+/** Empty and "[unknown]" (a connection not yet authenticated) are no value. */
+export function nameValue(value: string | undefined): string | undefined {
+  return value && value !== '[unknown]' ? value : undefined;
 }
 
 /** The first line of a message: what the `wants` gate sees. */
