@@ -20,48 +20,91 @@ export interface DurationLine {
 const TRUNCATED = '[Your log message was truncated]';
 
 export function parseDurationLine(message: string): DurationLine | undefined {
-  if (!message.startsWith('duration: ')) return undefined;
-  const msEnd = message.indexOf(' ms', 10);
+  const scan = scanDurationLine(message, 0);
+  if (!scan) return undefined;
+  const line = durationLine(scan.ms, scan.kind);
+  if (scan.truncated) line.truncated = true;
+  if (!scan.known) return line;
+  if (scan.kind === 'plan') {
+    if (!scan.truncated) line.text = planQueryText(message.slice(scan.bodyFrom, scan.bodyTo));
+    return line;
+  }
+  if (scan.nameFrom >= 0) line.name = message.slice(scan.nameFrom, scan.nameTo);
+  if (scan.bodyTo > scan.bodyFrom && !scan.truncated) line.text = message.slice(scan.bodyFrom, scan.bodyTo);
+  return line;
+}
+
+/** Where a duration line's parts are in its text: what the statement lane reads without making a string. */
+export interface DurationScan {
+  ms: number;
+  kind: DurationLine['kind'];
+  /** The kind is a word postgres.c writes (statement, execute …): the name and body below are its. */
+  known: boolean;
+  /** The prepared statement's name, -1 when none. */
+  nameFrom: number;
+  nameTo: number;
+  /** The statement text (or plan), whitespace trimmed and Heroku's truncation mark cut off. */
+  bodyFrom: number;
+  bodyTo: number;
+  truncated: boolean;
+}
+
+// One object for every scan: this runs for every statement of a log that records them all.
+const scanned: DurationScan = { ms: 0, kind: 'none', known: false, nameFrom: -1, nameTo: -1, bodyFrom: 0, bodyTo: 0, truncated: false };
+
+/** The duration line that starts at text[from] (its message), read by indexes into one reused object. */
+export function scanDurationLine(text: string, from: number): DurationScan | undefined {
+  if (!text.startsWith('duration: ', from)) return undefined;
+  const msEnd = text.indexOf(' ms', from + 10);
   if (msEnd < 0) return undefined;
-  const ms = parseMs(message, 10, msEnd);
+  const ms = parseMs(text, from + 10, msEnd);
   if (!Number.isFinite(ms)) return undefined;
-  // Indexes and startsWith rather than slices, and one object shape: this runs for every statement of a log that
-  // records them all.
-  const n = message.length;
+  const scan = scanned;
+  scan.ms = ms;
+  scan.known = false;
+  scan.nameFrom = scan.nameTo = -1;
+  scan.bodyFrom = scan.bodyTo = 0;
+  scan.truncated = false;
+  const n = text.length;
   let head = msEnd + 3;
-  while (head < n && message.charCodeAt(head) === 32) head++;
-  if (blankFrom(message, head)) return durationLine(ms, 'none');
+  while (head < n && text.charCodeAt(head) === 32) head++;
+  if (blankFrom(text, head)) {
+    scan.kind = 'none';
+    return scan;
+  }
   let kind: DurationLine['kind'] | undefined;
   let wordEnd: number;
   let colon: number;
-  if (message.startsWith('statement: ', head)) {
+  if (text.startsWith('statement: ', head)) {
     kind = 'statement';
     wordEnd = colon = head + 9;
   } else {
-    colon = message.indexOf(':', head);
-    if (colon < 0) return durationLine(ms, 'other');
-    const space = message.indexOf(' ', head);
+    colon = text.indexOf(':', head);
+    scan.kind = 'other';
+    if (colon < 0) return scan;
+    const space = text.indexOf(' ', head);
     wordEnd = space > 0 && space < colon ? space : colon;
-    kind = wordAt(message, head, wordEnd);
+    kind = wordAt(text, head, wordEnd);
   }
   let bodyStart = colon + 1;
-  while (bodyStart < n && isSpace(message.charCodeAt(bodyStart))) bodyStart++;
-  const cut = truncatedAt(message, bodyStart);
-  const line = durationLine(ms, kind ?? 'other');
+  while (bodyStart < n && isSpace(text.charCodeAt(bodyStart))) bodyStart++;
+  const cut = truncatedAt(text, bodyStart);
   let bodyEnd = n;
   if (cut >= 0) {
-    line.truncated = true;
+    scan.truncated = true;
     bodyEnd = cut;
   }
-  while (bodyEnd > bodyStart && isSpace(message.charCodeAt(bodyEnd - 1))) bodyEnd--;
-  if (kind === undefined) return line;
-  if (kind === 'plan') {
-    if (!line.truncated) line.text = planQueryText(message.slice(bodyStart, bodyEnd));
-    return line;
+  while (bodyEnd > bodyStart && isSpace(text.charCodeAt(bodyEnd - 1))) bodyEnd--;
+  scan.kind = kind ?? 'other';
+  if (kind === undefined) return scan;
+  scan.known = true;
+  scan.bodyFrom = bodyStart;
+  scan.bodyTo = bodyEnd;
+  if (wordEnd < colon && kind !== 'statement' && kind !== 'fastpath' && kind !== 'plan') {
+    scan.nameFrom = wordEnd + 1;
+    scan.nameTo = colon;
   }
-  if (wordEnd < colon && kind !== 'statement' && kind !== 'fastpath') line.name = message.slice(wordEnd + 1, colon);
-  if (bodyEnd > bodyStart && !line.truncated) line.text = message.slice(bodyStart, bodyEnd);
-  return line;
+  return scan;
 }
 
 /** Every DurationLine has all its fields (undefined when absent): one hidden class for V8. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_NORMALIZED_LENGTH, normalizeStatement } from './normalize-statement.js';
+import { MAX_NORMALIZED_LENGTH, StatementKey, normalizeInto, normalizeStatement } from './normalize-statement.js';
 
 describe('normalizeStatement', () => {
   it.each([
@@ -56,5 +56,31 @@ describe('normalizeStatement', () => {
     expect(normalizeStatement('SELECT "open')).toBe('SELECT "open');
     expect(normalizeStatement('SELECT 1 /* open')).toBe('SELECT ?');
     expect(normalizeStatement('SELECT $tag$ open')).toBe('SELECT ?');
+  });
+
+  it('reads a statement where it is in a longer text, never past its end, and hashes the key as a loaded one', () => {
+    const statements = [
+      "SELECT * FROM t WHERE id = 42 AND name = 'o''clock'",
+      "UPDATE t SET v = v + -1294 WHERE id = -7 /* c */",
+      'SELECT a /* open',
+      "SELECT 'open",
+      'SELECT $tag$ open',
+      'SELECT "open',
+      'SELECT 1 -',
+      'SELECT 1.',
+      "INSERT INTO t VALUES (1, 'x'), (2, 'y')",
+      'SELECT ARRAY[1, 2]',
+      `SELECT ${Array.from({ length: 2000 }, (_, i) => `c${i}`).join(', ')}`,
+    ];
+    const key = new StatementKey();
+    for (const statement of statements) {
+      // Around it, text that would change the key if read: the end of a quote, comment or dollar tag, more digits.
+      const text = `x'*/$tag$ ${statement}*/'$tag$"9 -- x`;
+      const from = 10;
+      normalizeInto(key, text, from, from + statement.length);
+      expect(key.toString()).toBe(normalizeStatement(statement));
+      expect(key.hash()).toBe(new StatementKey().load(normalizeStatement(statement)).hash());
+      expect(key.equals(normalizeStatement(statement))).toBe(true);
+    }
   });
 });

@@ -1,6 +1,6 @@
 import type { LogRecord } from '../log-record.js';
 import type { RecordLane } from '../read/read-options.js';
-import { parseDurationLine } from './duration-line.js';
+import { planQueryText, scanDurationLine } from './duration-line.js';
 import type { StatementStats } from './statement-stats.js';
 
 /**
@@ -18,12 +18,16 @@ export class StatementLane implements RecordLane {
     private readonly slowMs: number,
   ) {}
 
-  take(message: string, application: string | undefined): 'taken' | 'counted' | undefined {
-    if (!message.startsWith('duration: ')) return undefined;
-    const line = parseDurationLine(message);
-    if (line?.text === undefined) return undefined;
-    this.stats.add(line.ms, line.text, application);
-    return line.ms >= this.slowMs ? 'counted' : 'taken';
+  take(text: string, from: number, application: string | undefined): 'taken' | 'counted' | undefined {
+    const line = scanDurationLine(text, from);
+    if (!line?.known || line.truncated || line.bodyTo <= line.bodyFrom) return undefined;
+    const ms = line.ms;
+    if (line.kind === 'plan') {
+      const query = planQueryText(text.slice(line.bodyFrom, line.bodyTo));
+      if (query === undefined) return undefined;
+      this.stats.add(ms, query, application);
+    } else this.stats.addRange(ms, text, line.bodyFrom, line.bodyTo, application);
+    return ms >= this.slowMs ? 'counted' : 'taken';
   }
 
   mark(record: LogRecord): void {

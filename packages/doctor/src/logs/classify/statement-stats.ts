@@ -1,6 +1,7 @@
 import type { Origin } from '../../engine/finding.js';
-import { normalizeStatement } from './normalize-statement.js';
+import { StatementKey, normalizeInto } from './normalize-statement.js';
 import { originOf } from './origin.js';
+import { StatementTable, type KeyedRow } from './statement-table.js';
 
 export interface StatementStatsOptions {
   /** How many distinct statements the summary keeps, by total time; the rest go to `other`. Default 1000. */
@@ -38,6 +39,8 @@ interface Entry {
   origin?: Origin;
 }
 
+type Row = Entry & KeyedRow;
+
 /** What a StatementStats counted, as plain data (it crosses from a worker thread) for `merge`. */
 export interface StatementStatsState {
   entries: [string, Entry][];
@@ -62,7 +65,8 @@ interface Other {
 export class StatementStats {
   readonly #max: number;
   readonly #maxPending: number;
-  readonly #entries = new Map<string, Entry>();
+  readonly #entries = new StatementTable<Row>();
+  readonly #key = new StatementKey();
   readonly #pending = new Map<number, string>();
   #calls = 0;
   #totalUs = 0;
@@ -79,32 +83,48 @@ export class StatementStats {
    * statement is new: parsing comments costs more than counting.
    */
   add(durationMs: number, text: string | undefined, application?: string): void {
+    if (text === undefined) this.#count(durationMs, undefined, 0, 0, application);
+    else this.#count(durationMs, text, 0, text.length, application);
+  }
+
+  /** add() for the statement text[from, to): no slice of a log line is made unless the statement is new. */
+  addRange(durationMs: number, text: string, from: number, to: number, application?: string): void {
+    this.#count(durationMs, text, from, to, application);
+  }
+
+  #count(durationMs: number, text: string | undefined, from: number, to: number, application: string | undefined): void {
     const us = Math.round(durationMs * 1000);
     this.#calls += 1;
     this.#totalUs += us;
-    if (text === undefined || isBlank(text)) {
+    if (text === undefined || isBlank(text, from, to)) {
       this.#addOther(us);
       return;
     }
-    const key = normalizeStatement(text);
-    let entry = this.#entries.get(key);
+    const key = normalizeInto(this.#key, text, from, to);
+    const hash = key.hash();
+    let entry = this.#entries.find(key, hash);
     if (!entry) {
       // Prune before inserting: the newcomer (total 0) would otherwise be the first pushed out, its call lost.
       if (this.#entries.size >= this.#max * 2) this.#prune();
-      entry = { calls: 0, totalUs: 0, maxUs: 0 };
-      const origin = originOf(application, [text]);
+      entry = this.#row(key.toString(), hash);
+      const origin = originOf(application, [text.slice(from, to)]);
       if (origin) entry.origin = origin;
-      // A copy of its own: the key may be a slice of a long log message, which the map would otherwise keep.
-      this.#entries.set(flatCopy(key), entry);
+      this.#entries.insert(entry);
     }
     entry.calls += 1;
     entry.totalUs += us;
     if (us > entry.maxUs) entry.maxUs = us;
   }
 
+  #row(query: string, hash: number): Row {
+    return { query, hash, next: undefined, calls: 0, totalUs: 0, maxUs: 0, origin: undefined };
+  }
+
   /** What this counted, for another StatementStats to merge. */
   state(): StatementStatsState {
-    return { entries: [...this.#entries], calls: this.#calls, totalUs: this.#totalUs, other: { ...this.#other } };
+    const entries: [string, Entry][] = [];
+    for (const row of this.#entries.rows()) entries.push([row.query, entryOf(row)]);
+    return { entries, calls: this.#calls, totalUs: this.#totalUs, other: { ...this.#other } };
   }
 
   /** Adds what another StatementStats counted (a later part of the log: its origins come second). */
@@ -115,11 +135,13 @@ export class StatementStats {
     this.#other.totalUs += state.other.totalUs;
     this.#other.maxUs = Math.max(this.#other.maxUs, state.other.maxUs);
     this.#other.distinct += state.other.distinct;
-    for (const [key, theirs] of state.entries) {
-      const entry = this.#entries.get(key);
+    for (const [query, theirs] of state.entries) {
+      const key = this.#key.load(query);
+      const hash = key.hash();
+      const entry = this.#entries.find(key, hash);
       if (!entry) {
         if (this.#entries.size >= this.#max * 2) this.#prune();
-        this.#entries.set(key, { ...theirs });
+        this.#entries.insert({ ...this.#row(query, hash), ...entryOf(theirs) });
         continue;
       }
       entry.calls += theirs.calls;
@@ -147,13 +169,13 @@ export class StatementStats {
   }
 
   summary(): StatementSummary {
-    const ranked = [...this.#entries].sort((a, b) => b[1].totalUs - a[1].totalUs);
+    const ranked = this.#ranked();
     const statements: StatementSummaryEntry[] = [];
     const other = { ...this.#other };
-    for (const [index, [query, entry]] of ranked.entries()) {
+    for (const [index, entry] of ranked.entries()) {
       if (index < this.#max) {
         const item: StatementSummaryEntry = {
-          query,
+          query: entry.query,
           calls: entry.calls,
           total_ms: ms(entry.totalUs),
           mean_ms: ms(Math.round(entry.totalUs / entry.calls)),
@@ -183,14 +205,17 @@ export class StatementStats {
   }
 
   #prune(): void {
-    const ranked = [...this.#entries].sort((a, b) => b[1].totalUs - a[1].totalUs);
-    for (const [key, entry] of ranked.slice(this.#max)) {
+    for (const entry of this.#ranked().slice(this.#max)) {
       this.#other.calls += entry.calls;
       this.#other.totalUs += entry.totalUs;
       if (entry.maxUs > this.#other.maxUs) this.#other.maxUs = entry.maxUs;
       this.#other.distinct += 1;
-      this.#entries.delete(key);
+      this.#entries.delete(entry);
     }
+  }
+
+  #ranked(): Row[] {
+    return [...this.#entries.rows()].sort((a, b) => b.totalUs - a.totalUs);
   }
 }
 
@@ -199,16 +224,20 @@ function ms(us: number): number {
   return us / 1000;
 }
 
-/** Whether a text is empty or only whitespace, without making the trimmed copy (this runs for every statement). */
-function isBlank(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
+/** The counts of a row, as plain data (no chain). */
+function entryOf(entry: Entry): Entry {
+  const plain: Entry = { calls: entry.calls, totalUs: entry.totalUs, maxUs: entry.maxUs };
+  if (entry.origin) plain.origin = entry.origin;
+  return plain;
+}
+
+/** Whether text[from, to) is empty or only whitespace, without making the trimmed copy (this runs for every statement). */
+
+function isBlank(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
     const c = text.charCodeAt(i);
     if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return false;
   }
   return true;
 }
 
-/** A string that shares no memory with `text` (V8 keeps slices and concatenations as views of their sources). */
-function flatCopy(text: string): string {
-  return Buffer.from(text, 'utf8').toString('utf8');
-}

@@ -66,6 +66,7 @@ export function resolveReadOptions(options: ReadOptions = {}): ResolvedReadOptio
  * DETAIL/… lines go with it), "counted" (build it, then `mark` it), or undefined (an ordinary record).
  */
 export interface RecordLane {
-  take(message: string, application: string | undefined): 'taken' | 'counted' | undefined;
+  /** The record whose message is text[from…]. */
+  take(text: string, from: number, application: string | undefined): 'taken' | 'counted' | undefined;
   mark(record: LogRecord): void;
 }

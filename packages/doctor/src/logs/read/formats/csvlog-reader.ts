@@ -180,7 +180,7 @@ export class CsvlogReader implements FormatReader {
     }
     let counted = false;
     if (this.lane && severity === 'LOG' && message.length <= this.maxSize) {
-      const taken = this.lane.take(message, nameValue(field(22)));
+      const taken = this.lane.take(message, 0, nameValue(field(22)));
       if (taken === 'taken') return true;
       counted = taken === 'counted';
     }

@@ -42,7 +42,7 @@ export class JsonReader implements FormatReader {
       if (!parts) return this.recorder.skip('foreign');
       if (this.wants && !this.wants(parts.severity, firstLine(parts.message))) return this.recorder.skip('filtered');
       records++;
-      const taken = this.lane && parts.severity === 'LOG' && parts.message.length <= this.maxSize ? this.lane.take(parts.message, nameValue(parts.application)) : undefined;
+      const taken = this.lane && parts.severity === 'LOG' && parts.message.length <= this.maxSize ? this.lane.take(parts.message, 0, nameValue(parts.application)) : undefined;
       if (taken === 'taken') return;
       const record = wholeRecord(parts, this.maxSize, this.recorder);
       if (taken === 'counted') this.lane!.mark(record);

@@ -70,7 +70,7 @@ export class PayloadReader {
     const m = this.regex.exec(text);
     if (!m) return false;
     const severity = m[this.severityGroup]!;
-    const head = text.slice(m[0].length);
+    const prefixLength = m[0].length;
     const lines = more ? more.lines : 1;
     const g = this.prefix?.groups;
     let pid = envelope?.pid;
@@ -86,23 +86,29 @@ export class PayloadReader {
     // LOG, the common case, is never folded: no table lookup for it.
     const fold = severity === 'LOG' ? undefined : FOLD_FIELDS[severity];
     if (fold !== undefined) {
-      this.assembler.fold(fold, more ? more.message(m[0].length) : head, key, line, lines);
+      this.assembler.fold(fold, more ? more.message(prefixLength) : text.slice(prefixLength), key, line, lines);
       return true;
     }
-    if (this.wants && !this.wants(severity, head)) {
+    if (this.wants && !this.wants(severity, text.slice(prefixLength))) {
       this.assembler.skip(key, line, lines);
       return true;
     }
-    const message = more ? more.message(m[0].length) : head;
+    const joined = more ? more.message(prefixLength) : undefined;
     let counted = false;
-    if (whole && this.lane && severity === 'LOG' && message.length <= this.maxSize) {
-      const taken = this.lane.take(message, g?.application ? nameValue(m[g.application]) : undefined);
-      if (taken === 'taken') {
-        this.assembler.taken(key, line);
-        return true;
+    if (whole && this.lane && severity === 'LOG') {
+      // The message is read where it is in the line: no slice of it for the bulk the lane counts and drops.
+      const source = joined ?? text;
+      const from = joined === undefined ? prefixLength : 0;
+      if (source.length - from <= this.maxSize) {
+        const taken = this.lane.take(source, from, g?.application ? nameValue(m[g.application]) : undefined);
+        if (taken === 'taken') {
+          this.assembler.taken(key, line);
+          return true;
+        }
+        counted = taken === 'counted';
       }
-      counted = taken === 'counted';
     }
+    const message = joined ?? text.slice(prefixLength);
     let time = envelope?.time;
     if (g) {
       if (g.time) time = this.times.parse(m[g.time]!) ?? time;
