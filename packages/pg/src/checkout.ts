@@ -73,8 +73,8 @@ export type TrackedClient<C extends PoolClientLike> = C & { release(destroy?: Er
  * `pool.connect()` for work outside a transaction (name the client type to get it back: `checkout<pg.PoolClient>(pool)`)
  * (LISTEN, COPY, session settings), tracked like a transaction: it shows in the registry (its idle time counted from
  * its last statement), the watchdog reports it when held too long, and its release happens once. Its session is
- * named like a transaction (`SET application_name = '<app>@<file>:<line>'`, one round trip at checkout) so a leak shows
- * in pg_stat_activity and in `mvcc-doctor check`; release puts the session's own name back (queued on the
+ * named with a transaction's tag (`SET application_name = '<app>@<file>:<line>'`, one round trip at checkout; its
+ * statements carry no comment) so a leak shows in pg_stat_activity and in `mvcc-doctor check`; release puts the session's own name back (queued on the
  * connection, no wait) before the pool can hand the client to anyone else.
  */
 export async function checkout<C extends PoolClientLike = PoolClientLike>(pool: PoolLike): Promise<TrackedClient<C>> {
@@ -86,7 +86,7 @@ export async function checkout<C extends PoolClientLike = PoolClientLike>(pool: 
   const store = currentStore();
   const lease = newLease('client', pool, await acquire(pool, opening, store, settings), opening, store.context, settings.app);
   const client = lease.client as TrackedClient<C>;
-  const tagged = settings.applicationName;
+  const tagged = settings.checkoutName;
   if (tagged) {
     const name = formatTag({ app: settings.app, origin: opening.origin, route: store.context.route ?? store.context.job });
     try {

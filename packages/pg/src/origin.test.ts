@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { captureOpening } from './origin.js';
+import { captureOpening, openingOf, type Opening } from './origin.js';
 
 const options = { frames: 10, root: process.cwd(), ignoreFile: undefined };
 
@@ -71,5 +71,49 @@ describe('origin', () => {
       return deep(12).stack().split('\n').filter((line) => line.includes(' at ')).length;
     };
     expect([frames(1), frames(2), frames(5), frames(10)]).toEqual([1, 2, 5, 10]);
+  });
+
+  describe('by the callback run (openingOf)', () => {
+    // Stands for withTransaction: the origin is its caller's line.
+    const tx = (fn: () => unknown): Opening => openingOf(fn, tx, options);
+    const lineOf = (opening: Opening): number => Number(opening.origin.split(':').pop());
+
+    it('names the call site, and after the first calls gives a seen callback its opening back without a capture', () => {
+      const openings = Array.from({ length: 40 }, () => tx(() => 'inline at one site'));
+      expect(new Set(openings.map((o) => o.origin)).size).toBe(1);
+      expect(openings[0]!.origin).toMatch(/origin\.test\.ts:\d+$/);
+      // Calls 10 to 31 are not captured: the very opening of the first call comes back.
+      expect(openings.slice(9, 31).every((o) => o === openings[0])).toBe(true);
+    });
+
+    it('gives one text at two call sites each its own origin once it has seen both (checked: the first calls, then 1 in 32)', () => {
+      const same = () => () => 'the same text';
+      const atA = (): Opening => tx(same());
+      const atB = (): Opening => tx(same());
+      const a = Array.from({ length: 100 }, atA);
+      const b = Array.from({ length: 40 }, atB);
+      expect(new Set(a.map((o) => o.origin)).size).toBe(1);
+      // Within one check period B is found out; from then on every call of the text is captured.
+      const firstOwn = b.findIndex((o) => o.origin !== a[0]!.origin);
+      expect(firstOwn).toBeGreaterThanOrEqual(0);
+      expect(firstOwn).toBeLessThan(32);
+      expect(b.slice(firstOwn).every((o) => lineOf(o) === lineOf(b[firstOwn]!))).toBe(true);
+      expect(lineOf(atA())).toBe(lineOf(a[0]!));
+    });
+
+    it('captures every call of a bound function (their texts are all alike)', () => {
+      function work(this: unknown): string {
+        return 'bound';
+      }
+      const bound = () => tx(work.bind(null));
+      const first = bound();
+      const later = Array.from({ length: 20 }, bound);
+      expect(later.some((o) => o === first)).toBe(false);
+      expect(later.every((o) => o.origin === first.origin)).toBe(true);
+    });
+
+    it('captures nothing with stackFrames 0', () => {
+      expect(openingOf(() => 1, tx, { ...options, frames: 0 }).origin).toBe('unknown:0');
+    });
   });
 });

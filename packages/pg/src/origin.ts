@@ -56,6 +56,9 @@ interface SiteEntry {
 let files = new Map<string, FileEntry>();
 let cachedFor: { root: string; ignoreFile: OriginOptions['ignoreFile']; prepare: Prepare | undefined; frames: number } | undefined;
 let cachedEntries = 0;
+let byCallback = new Map<string, CallbackEntry>();
+/** Openings whose call site is in a skipped file: their origin is the caller's, which no callback text tells. */
+const namedByCaller = new WeakSet<Opening>();
 
 // The one object every capture is made on. Error.captureStackTrace installs `stack` on its target, which turns a
 // fresh object into a slow dictionary-mode object (~2 µs per transaction); the same object stays cheap. It is read
@@ -73,17 +76,7 @@ const holder: { stack?: unknown } = {};
  */
 export function captureOpening(boundary: (...args: never[]) => unknown, options: OriginOptions): Opening {
   if (options.frames === 0) return NO_OPENING;
-  const prepare = Error.prepareStackTrace;
-  if (
-    cachedFor?.root !== options.root ||
-    cachedFor.ignoreFile !== options.ignoreFile ||
-    cachedFor.prepare !== prepare ||
-    cachedFor.frames !== options.frames
-  ) {
-    files = new Map();
-    cachedEntries = 0;
-    cachedFor = { root: options.root, ignoreFile: options.ignoreFile, prepare, frames: options.frames };
-  }
+  const prepare = cacheFor(options);
   const pathFrames = Math.min(options.frames, PATH_FRAMES);
   const sites = captureSites(boundary, pathFrames);
   const first = sites[0];
@@ -99,11 +92,67 @@ export function captureOpening(boundary: (...args: never[]) => unknown, options:
   // Neither frame is the app's: the origin is further down, so is the path that tells transactions apart.
   if (origin === undefined) return new LazyOpening(originOf(full, prepare, options), full, prepare);
   const opening: Opening = Object.freeze({ origin, stack: constant(formatStack(full, prepare)) });
+  if (site.origin === undefined) namedByCaller.add(opening);
   let byPosition = site.paths.get(callerFile);
   if (byPosition === undefined) site.paths.set(callerFile, (byPosition = new Map()));
   byPosition.set(callerPosition, opening);
   count();
   return opening;
+}
+
+/** What the openings of transactions running one callback text have shown so far. */
+interface CallbackEntry {
+  readonly opening: Opening;
+  /** Transactions that ran it. */
+  calls: number;
+  /** Two of them were opened at different origins: the text names no one call site, every call captures. */
+  ambiguous: boolean;
+}
+
+/** Calls of a callback text whose opening is captured and compared whatever happens: the first ones, then 1 in 32. */
+const CHECKED_FIRST = 8;
+const CHECK_EVERY = 32;
+
+/**
+ * captureOpening for a transaction that runs `fn`, without capturing a stack when the callback's source text has
+ * been seen before (a capture costs 6–15 µs on a CPU gone cold waiting for the network; the text, 1–2 µs): an
+ * inline callback is written where it is called, so its text names its call site. Its first 8 calls, and 1 in 32
+ * after, are captured anyway and compared; a text seen at two origins (the same callback pasted in two places,
+ * a helper's `(tx) => work(tx)`, a bound function) is captured on every call from then on. Frames of the opening
+ * stack past the origin are those of the first transaction that ran the text.
+ */
+export function openingOf(fn: (...args: never[]) => unknown, boundary: (...args: never[]) => unknown, options: OriginOptions): Opening {
+  if (options.frames === 0) return NO_OPENING;
+  cacheFor(options);
+  const text = Function.prototype.toString.call(fn);
+  const entry = byCallback.get(text);
+  if (entry !== undefined && !entry.ambiguous && (++entry.calls & (CHECK_EVERY - 1)) !== 0 && entry.calls > CHECKED_FIRST) return entry.opening;
+  const opening = captureOpening(boundary, options);
+  if (entry === undefined) {
+    // Not a lazy opening (no frame of the app's among the two: it keeps its frames, and their receivers, alive).
+    if (!(opening instanceof LazyOpening) && !namedByCaller.has(opening) && !text.endsWith('{ [native code] }')) {
+      byCallback.set(text, { opening, calls: 1, ambiguous: false });
+      count();
+    }
+  } else if (opening.origin !== entry.opening.origin) entry.ambiguous = true;
+  return opening;
+}
+
+/** The caches are valid for one set of inputs to the formatting: a new set starts afresh. */
+function cacheFor(options: OriginOptions): Prepare | undefined {
+  const prepare = Error.prepareStackTrace;
+  if (
+    cachedFor?.root !== options.root ||
+    cachedFor.ignoreFile !== options.ignoreFile ||
+    cachedFor.prepare !== prepare ||
+    cachedFor.frames !== options.frames
+  ) {
+    files = new Map();
+    byCallback = new Map();
+    cachedEntries = 0;
+    cachedFor = { root: options.root, ignoreFile: options.ignoreFile, prepare, frames: options.frames };
+  }
+  return prepare;
 }
 
 /** The caller's frames as V8 call sites, at most `limit` of them, below `boundary`. */
@@ -148,6 +197,7 @@ function siteEntry(site: CallSite, prepare: Prepare | undefined, options: Origin
 function count(): void {
   if (++cachedEntries > CACHE_LIMIT) {
     files = new Map();
+    byCallback = new Map();
     cachedEntries = 0;
   }
 }

@@ -45,6 +45,11 @@ export interface Tagging {
    * next transaction sends them with no lexing and no new string. Bounded (see `remember`).
    */
   statements?: Map<string, string>;
+  /**
+   * The call site's record that it sent a statement no comment can go on (a named prepared statement, a Cursor, a
+   * stream): its next transactions set application_name, so that pg_stat_activity names them whatever they sent last.
+   */
+  site?: { sentUntagged: boolean };
 }
 
 // What a call site keeps: its handful of fixed statements. Dynamic SQL (literals in the text) is not kept past this.
@@ -110,14 +115,21 @@ export class TransactionClient {
     if (typeof query === 'string') return this.#lease.run(remember(this.#tagging, query), values);
     if (submittable) {
       // A Cursor or QueryStream: node-postgres drives it; it runs untagged.
+      this.#sentUntagged();
       return (this.#lease.client.query as unknown as (q: Submittable) => Submittable)(query as Submittable);
     }
     const config = query as QueryConfigLike;
     // A named prepared statement is parsed once per connection: its text must not change, so it goes untagged
-    // (application_name still names the transaction). Always a copy: older node-postgres versions write the callback
+    // (application_name names the call site's next transactions). Always a copy: older node-postgres versions write the callback
     // into the config object they are given, which would break the caller's next promise-style use of it.
+    if (config.name) this.#sentUntagged();
     const tagged = config.name ? { ...config } : { ...config, text: tag(config.text, this.#tagging) };
     return this.#lease.run(tagged, values);
+  }
+
+  #sentUntagged(): void {
+    const site = this.#tagging.site;
+    if (site !== undefined && this.#tagging.position) site.sentUntagged = true;
   }
 
   static {

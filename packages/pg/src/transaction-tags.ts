@@ -22,6 +22,8 @@ interface Built {
   comment: string;
   /** The finished tags of a transaction with no BEGIN options and no traceparent, by switches (see `slot`). */
   plain: (TransactionTags | undefined)[];
+  /** A transaction of this call site sent a statement that carries no comment (see Tagging.site). */
+  sentUntagged: boolean;
 }
 
 const CACHE_LIMIT = 2_000;
@@ -38,15 +40,17 @@ let cached = 0;
 export function transactionTags(app: string, origin: string, context: WorkContext, settings: Config, options: BeginOptions = NO_OPTIONS): TransactionTags {
   const built = lookup(app, origin, context.route, context.job);
   const plain = context.traceparent === undefined && !hasBeginOptions(options);
-  const slot = POSITIONS.indexOf(settings.comment) * 2 + (settings.applicationName ? 1 : 0);
+  // Named by application_name when configured, or when the comment cannot name all it sends (see Tagging.site).
+  const named = settings.applicationName || built.sentUntagged;
+  const slot = POSITIONS.indexOf(settings.comment) * 2 + (named ? 1 : 0);
   if (plain) {
     const done = built.plain[slot];
     if (done !== undefined) return done;
   }
   // withContext only keeps a well-formed traceparent ([0-9a-f-]), which needs no encoding.
   const comment = context.traceparent ? `${built.comment.slice(0, -2)},traceparent='${context.traceparent}'*/` : built.comment;
-  const applicationName = settings.applicationName ? built.tag : undefined;
-  const tagging: Tagging = { comment: settings.comment ? comment : '', position: settings.comment };
+  const applicationName = named ? built.tag : undefined;
+  const tagging: Tagging = { comment: settings.comment ? comment : '', position: settings.comment, site: built };
   // Shared by the call site's transactions: the statements they send are checked and tagged once.
   if (plain) tagging.statements = new Map();
   const tags: TransactionTags = { applicationName, tagging, begin: tag(beginSql(options, applicationName), tagging), commit: tag('COMMIT', tagging) };
@@ -70,6 +74,7 @@ function lookup(app: string, origin: string, route: string | undefined, job: str
     tag: formatTag({ app, origin, route: route ?? job }),
     comment: formatSqlComment({ app, origin, route, job }),
     plain: [],
+    sentUntagged: false,
   };
   if (!byOrigin) cache.set(app, (byOrigin = new Map()));
   if (!byRoute) byOrigin.set(origin, (byRoute = new Map()));

@@ -16,7 +16,7 @@ import {
 import { events, type RetryInfo } from './events.js';
 import { attachAttempts, refusedByServer, rollbackAndRelease } from './failure.js';
 import type { Lease } from './lease.js';
-import { captureOpening, namedOpening, type Opening } from './origin.js';
+import { namedOpening, openingOf, type Opening } from './origin.js';
 import { withSavepoint } from './savepoint.js';
 import { isSingleClient, singleClientPool } from './single-client.js';
 import { endClient, isTransactionClient, savepointPending, TransactionClient } from './transaction-client.js';
@@ -113,7 +113,7 @@ export function withTransaction<T>(
       (options as { [OPENED_AT]?: Opening })[OPENED_AT] ??
       (options.origin !== undefined
         ? namedOpening(options.origin)
-        : captureOpening(withTransaction, { frames: settings.stackFrames, root: settings.originRoot, ignoreFile: settings.ignoreFile }));
+        : openingOf(fn, withTransaction, { frames: settings.stackFrames, root: settings.originRoot, ignoreFile: settings.ignoreFile }));
     const store = currentStore();
     const app = options.app ?? settings.app;
     const tags = transactionTags(app, opening.origin, store.context, settings, options);

@@ -3,7 +3,7 @@ import { eq, sql, TransactionRollbackError } from 'drizzle-orm';
 import { integer, pgTable, serial, text } from 'drizzle-orm/pg-core';
 import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { configure, openTransactions, parseSqlComment, parseTag, resetConfiguration, TransactionControlError, withContext, type RetryInfo } from '../src/index.js';
+import { configure, openTransactions, parseSqlComment, resetConfiguration, TransactionControlError, withContext, type RetryInfo } from '../src/index.js';
 import { drizzle } from '../src/drizzle.js';
 import { activityOf, pause, resetAccounts, transferWorkloadTests } from './helpers/bank.js';
 import { makePool } from './helpers/pools.js';
@@ -63,7 +63,8 @@ describe('@mvcc-doctor/pg/drizzle: Drizzle’s own transaction API runs through 
       return { row: await activityOf(cluster, pid), registry: openTransactions().find((t) => t.backendPid === pid) };
     });
     expect(seen.row?.state).toBe('idle in transaction');
-    expect(parseTag(seen.row?.application_name ?? '')).toMatchObject({ app: 'bank', origin: `${ORIGIN}:${line}` });
+    // The comment names the code; application_name stays the pool's (applicationName is off by default).
+    expect(seen.row?.application_name).toBe('pg-test');
     expect(parseSqlComment(seen.row?.query ?? '')).toMatchObject({ app: 'bank', origin: `${ORIGIN}:${line}` });
     expect(seen.registry).toMatchObject({ kind: 'transaction', origin: `${ORIGIN}:${line}` });
   });

@@ -49,7 +49,7 @@ describe('a real app process leaking an ORM transaction: mvcc-doctor check names
     app = undefined;
     // The killed app's sessions end (and roll back) before the next app runs.
     await waitFor(async () => {
-      const { rows } = await cluster.sql(`SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'shop-%' OR state = 'idle in transaction'`);
+      const { rows } = await cluster.sql(`SELECT 1 FROM pg_stat_activity WHERE query LIKE '/*app=''shop-%' OR state = 'idle in transaction'`);
       return rows.length === 0 ? true : undefined;
     }, 'the app’s sessions to end');
   });
@@ -88,8 +88,8 @@ describe('a real app process leaking an ORM transaction: mvcc-doctor check names
       const started = await start(orm, 'leak');
       const pid = await waitFor(async () => {
         const { rows } = await cluster.sql<{ pid: number }>(
-          `SELECT pid FROM pg_stat_activity WHERE state = 'idle in transaction' AND application_name LIKE $1`,
-          [`shop-${orm}@%`],
+          `SELECT pid FROM pg_stat_activity WHERE state = 'idle in transaction' AND query LIKE $1`,
+          [`/*app='shop-${orm}'%`],
         );
         return rows[0]?.pid;
       }, 'the leaked session');

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { Cluster } from '@mvcc-doctor/lab';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseTag, registryHandler, withContext, withTransaction, type LeaseInfo } from '../src/index.js';
+import { parseSqlComment, registryHandler, withContext, withTransaction, type LeaseInfo } from '../src/index.js';
 import { gate, makePool, until } from './helpers/pools.js';
 
 describe('open-transaction registry served over HTTP, joinable to pg_stat_activity by pid', () => {
@@ -51,10 +51,10 @@ describe('open-transaction registry served over HTTP, joinable to pg_stat_activi
         expect(Date.parse(t.startedAt)).toBeLessThanOrEqual(Date.parse(body.now));
         expect(Date.parse(t.idleSince ?? '')).toBeGreaterThanOrEqual(Date.parse(t.startedAt));
         expect(t.stack).toContain('registry-handler.test.ts');
-        // The doctor's join: same pid, and the server-side tag names the same code.
-        const { rows } = await cluster.sql('SELECT state, application_name FROM pg_stat_activity WHERE pid = $1', [t.backendPid]);
+        // The doctor's join: same pid, and the server-side tag (the last statement's comment) names the same code.
+        const { rows } = await cluster.sql<{ state: string; query: string }>('SELECT state, query FROM pg_stat_activity WHERE pid = $1', [t.backendPid]);
         expect(rows[0]?.state).toBe('idle in transaction');
-        expect(parseTag(rows[0]?.application_name)?.origin).toBe(t.origin);
+        expect(parseSqlComment(rows[0]?.query ?? '')?.origin).toBe(t.origin);
       }
     } finally {
       hold.open();

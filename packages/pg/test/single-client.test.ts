@@ -1,7 +1,7 @@
 import { Cluster } from '@mvcc-doctor/lab';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { checkout, ClientBusyError, ConnectionLostError, InvalidOptionError, openTransactions, withTransaction, type TransactionClient } from '../src/index.js';
+import { checkout, ClientBusyError, parseSqlComment, ConnectionLostError, InvalidOptionError, openTransactions, withTransaction, type TransactionClient } from '../src/index.js';
 import { gate, until } from './helpers/pools.js';
 
 describe('a single pg.Client where a pool is expected', () => {
@@ -27,9 +27,9 @@ describe('a single pg.Client where a pool is expected', () => {
   it('runs the transaction on it, tagged; commits, rolls back, and leaves the client connected and the caller\'s', async () => {
     const tag = await withTransaction(client, async (tx) => {
       await tx.query('INSERT INTO t VALUES (1)');
-      return (await tx.query<{ name: string }>("SELECT current_setting('application_name') AS name")).rows[0]?.name;
+      return (await tx.query<{ query: string }>('SELECT query FROM pg_stat_activity WHERE pid = pg_backend_pid()')).rows[0]?.query;
     });
-    expect(tag).toMatch(/^app@packages\/pg\/test\/single-client\.test\.ts:\d+$/);
+    expect(parseSqlComment(tag ?? '')?.origin).toMatch(/^packages\/pg\/test\/single-client\.test\.ts:\d+$/);
     await expect(withTransaction(client, async (tx) => {
       await tx.query('INSERT INTO t VALUES (2)');
       throw new Error('no');

@@ -38,15 +38,12 @@ describe('tags: who opened the transaction, visible in pg_stat_activity', () => 
     return { pid, line, release: async () => (hold.open(), await done) };
   }
 
-  it('application_name names app, file:line and route while idle in transaction; the comment is in query', async () => {
+  it('by default the comment names app, file:line, route and trace in query while idle in transaction; application_name is left alone', async () => {
     const tx = await openIdle((t) => t.query('SELECT 1'), 'POST /orders');
     try {
       const row = await activity(tx.pid);
       expect(row?.state).toBe('idle in transaction');
-      expect(Buffer.byteLength(row?.application_name ?? '')).toBeLessThanOrEqual(63);
-      const tag = parseTag(row?.application_name ?? '');
-      expect(tag).toMatchObject({ app: 'orders', line: tx.line });
-      expect(tag?.file.endsWith('tags-in-pg-stat-activity.test.ts')).toBe(true);
+      expect(row?.application_name).toBe('pg-test');
       expect(row?.query).toMatch(/^\/\*app='orders',origin='.*',route='POST%20%2Forders',traceparent='00-.*'\*\/ SELECT 1$/);
       expect(parseSqlComment(row?.query ?? '')).toEqual({
         app: 'orders',
@@ -59,19 +56,29 @@ describe('tags: who opened the transaction, visible in pg_stat_activity', () => 
     }
   });
 
-  it('with a named prepared statement the query text stays untagged, and application_name still names the code', async () => {
+  it('by default BEGIN goes alone, tagged: one statement, no SET', async () => {
+    const tx = await openIdle((t) => t.query('SELECT 3'), 'GET /alone');
+    await tx.release();
+    const begins = cluster.readLog().split('\n').filter((l) => l.includes('statement: /*') && l.includes('BEGIN') && l.includes('GET%20%2Falone'));
+    expect(begins.at(-1)).toMatch(/statement: \/\*app='orders'.*\*\/ BEGIN$/);
+  });
+
+  it('a named prepared statement stays untagged; from then on its call site sets application_name, which names the code', async () => {
     const statement = { name: 'tags_named', text: 'SELECT $1::int AS v', values: [7] };
-    for (let round = 0; round < 2; round++) {
-      // Twice, most likely on the same connection (the pool reuses the last idle one): node-postgres throws if a name's text changes.
-      const tx = await openIdle((t) => t.query(statement));
+    const names: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      // Most likely on the same connection (the pool reuses the last idle one): node-postgres throws if a name's text changes.
+      const tx = await openIdle((t) => t.query(statement), 'GET /named');
       try {
         const row = await activity(tx.pid);
         expect(row?.query).toBe('SELECT $1::int AS v');
-        expect(parseTag(row?.application_name ?? '')).toMatchObject({ app: 'orders', line: tx.line });
+        names.push(row?.application_name ?? '');
+        if (round > 0) expect(parseTag(row?.application_name ?? '')).toMatchObject({ app: 'orders', line: tx.line });
       } finally {
         await tx.release();
       }
     }
+    expect(names[0]).toBe('pg-test');
     expect(statement).not.toHaveProperty('callback'); // the caller's object is left as it was
   });
 
@@ -79,11 +86,8 @@ describe('tags: who opened the transaction, visible in pg_stat_activity', () => 
     const pid = await withTransaction(
       pool,
       async (t) => {
-        const { rows } = await t.query<{ name: string; query: string }>(
-          'SELECT application_name AS name, query FROM pg_stat_activity WHERE pid = pg_backend_pid()',
-        );
-        expect(parseTag(rows[0]?.name ?? '')).toMatchObject({ app: 'orders', origin: 'orders.create:0' });
-        expect(parseSqlComment(rows[0]?.query ?? '')).toMatchObject({ origin: 'orders.create' });
+        const { rows } = await t.query<{ query: string }>('SELECT query FROM pg_stat_activity WHERE pid = pg_backend_pid()');
+        expect(parseSqlComment(rows[0]?.query ?? '')).toMatchObject({ app: 'orders', origin: 'orders.create' });
         return t.backendPid;
       },
       { origin: 'orders.create' },
@@ -91,17 +95,46 @@ describe('tags: who opened the transaction, visible in pg_stat_activity', () => 
     expect(pid).toBeGreaterThan(0);
   });
 
-  it('the tag is SET LOCAL: after COMMIT the session shows its own application_name again', async () => {
-    const pid = await withTransaction(pool, (t) => t.backendPid ?? 0);
-    await until(async () => (await activity(pid))?.state === 'idle', 'the session to be idle');
-    expect((await activity(pid))?.application_name).toBe('pg-test');
-  });
+  describe('with applicationName: true', () => {
+    beforeAll(() => configure({ applicationName: true }));
+    afterAll(() => configure({ applicationName: undefined }));
 
-  it('BEGIN and the SET LOCAL arrive as one statement (one round trip), as the server log shows', async () => {
-    const tx = await openIdle((t) => t.query('SELECT 2'));
-    await tx.release();
-    const begins = cluster.readLog().split('\n').filter((l) => l.includes(`[`) && l.includes('statement: /*') && l.includes('BEGIN'));
-    expect(begins.length).toBeGreaterThan(0);
-    expect(begins.at(-1)).toMatch(/statement: \/\*app='orders'.*\*\/ BEGIN; SET LOCAL application_name = 'orders@.*'$/);
+    it('application_name names app, file:line and route while idle in transaction, beside the comment', async () => {
+      const tx = await openIdle((t) => t.query('SELECT 1'), 'POST /orders');
+      try {
+        const row = await activity(tx.pid);
+        expect(row?.state).toBe('idle in transaction');
+        expect(Buffer.byteLength(row?.application_name ?? '')).toBeLessThanOrEqual(63);
+        const tag = parseTag(row?.application_name ?? '');
+        expect(tag).toMatchObject({ app: 'orders', line: tx.line }); // the route as far as 63 bytes allow
+        expect(tag?.file.endsWith('tags-in-pg-stat-activity.test.ts')).toBe(true);
+        expect(parseSqlComment(row?.query ?? '')).toMatchObject({ origin: `packages/pg/test/tags-in-pg-stat-activity.test.ts:${tx.line}` });
+      } finally {
+        await tx.release();
+      }
+    });
+
+    it('a named origin names application_name too', async () => {
+      const name = await withTransaction(
+        pool,
+        async (t) => (await t.query<{ name: string }>('SELECT application_name AS name FROM pg_stat_activity WHERE pid = pg_backend_pid()')).rows[0]?.name,
+        { origin: 'orders.create' },
+      );
+      expect(parseTag(name ?? '')).toMatchObject({ app: 'orders', origin: 'orders.create:0' });
+    });
+
+    it('the tag is SET LOCAL: after COMMIT the session shows its own application_name again', async () => {
+      const pid = await withTransaction(pool, (t) => t.backendPid ?? 0);
+      await until(async () => (await activity(pid))?.state === 'idle', 'the session to be idle');
+      expect((await activity(pid))?.application_name).toBe('pg-test');
+    });
+
+    it('BEGIN and the SET LOCAL arrive as one statement (one round trip), as the server log shows', async () => {
+      const tx = await openIdle((t) => t.query('SELECT 2'));
+      await tx.release();
+      const begins = cluster.readLog().split('\n').filter((l) => l.includes(`[`) && l.includes('statement: /*') && l.includes('BEGIN'));
+      expect(begins.length).toBeGreaterThan(0);
+      expect(begins.at(-1)).toMatch(/statement: \/\*app='orders'.*\*\/ BEGIN; SET LOCAL application_name = 'orders@.*'$/);
+    });
   });
 });

@@ -59,9 +59,12 @@ describe('a real app process that leaks read-only transactions: check names them
     const started = await startApp(cluster, 'leak');
     leaky = started.app;
     const sessions = await waitFor(async () => {
-      const { rows } = await cluster.sql<{ pid: number; application_name: string; backend_xid: string | null; backend_xmin: string | null }>(
-        `SELECT pid, application_name, backend_xid, backend_xmin FROM pg_stat_activity
-         WHERE state = 'idle in transaction' AND application_name LIKE 'reports@%' AND query ILIKE '%from orders%' ORDER BY application_name`,
+      // The transaction is named by its statements' comment, the checked-out client (whose statements carry none) by
+      // application_name.
+      const { rows } = await cluster.sql<{ pid: number; who: string; backend_xid: string | null; backend_xmin: string | null }>(
+        `SELECT pid, application_name || ' ' || query AS who, backend_xid, backend_xmin FROM pg_stat_activity
+         WHERE state = 'idle in transaction' AND (application_name LIKE 'reports@%' OR query LIKE '/*app=''reports''%')
+           AND query ILIKE '%from orders%' ORDER BY pid`,
       );
       return rows.length === 2 ? rows : undefined;
     }, 'the two leaked sessions');
@@ -70,7 +73,7 @@ describe('a real app process that leaks read-only transactions: check names them
       [null, null],
       [null, null],
     ]);
-    const byLine = (line: number) => sessions.find((s) => s.application_name.includes(`leaky-read-app.ts:${line}`))!.pid;
+    const byLine = (line: number) => sessions.find((s) => s.who.includes(`leaky-read-app.ts:${line}`) || s.who.includes(`leaky-read-app.ts%3A${line}`))!.pid;
 
     const silent = await diagnose(conn());
     expect(silent.findings.filter((f) => f.check === 'idle-in-transaction')).toEqual([]); // seconds old, default threshold 60 s

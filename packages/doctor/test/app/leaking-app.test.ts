@@ -27,7 +27,7 @@ describe('a real app process that leaks a transaction: check names its code', ()
     });
     // Wait until the server shows the leaked session idle in transaction.
     pid = await waitFor(async () => {
-      const { rows } = await cluster.sql<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE state = 'idle in transaction' AND application_name LIKE 'orders@%'`);
+      const { rows } = await cluster.sql<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE state = 'idle in transaction' AND query LIKE '/*app=''orders''%'`);
       return rows[0]?.pid;
     }, 'the leaked transaction');
   });

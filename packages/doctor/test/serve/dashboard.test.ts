@@ -103,7 +103,7 @@ describe('the dashboard in a real browser', () => {
     registry = createServer(registryHandler());
     await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
     leakPid = await waitFor(async () => {
-      const { rows } = await cluster.sql<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE state = 'idle in transaction' AND application_name LIKE 'shop-api@%'`);
+      const { rows } = await cluster.sql<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE state = 'idle in transaction' AND query LIKE '/*app=''shop-api''%'`);
       return rows[0]?.pid;
     }, 'the leaked transaction');
     // Dead tuples the held horizon keeps VACUUM from removing.
