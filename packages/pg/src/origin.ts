@@ -76,7 +76,11 @@ const holder: { stack?: unknown } = {};
  */
 export function captureOpening(boundary: (...args: never[]) => unknown, options: OriginOptions): Opening {
   if (options.frames === 0) return NO_OPENING;
-  const prepare = cacheFor(options);
+  return capture(boundary, options, cacheFor(options));
+}
+
+/** captureOpening once the caches are known to be valid for `options` (formatted through `prepare`). */
+function capture(boundary: (...args: never[]) => unknown, options: OriginOptions, prepare: Prepare | undefined): Opening {
   const pathFrames = Math.min(options.frames, PATH_FRAMES);
   const sites = captureSites(boundary, pathFrames);
   const first = sites[0];
@@ -123,11 +127,11 @@ const CHECK_EVERY = 32;
  */
 export function openingOf(fn: (...args: never[]) => unknown, boundary: (...args: never[]) => unknown, options: OriginOptions): Opening {
   if (options.frames === 0) return NO_OPENING;
-  cacheFor(options);
+  const prepare = cacheFor(options);
   const text = Function.prototype.toString.call(fn);
   const entry = byCallback.get(text);
   if (entry !== undefined && !entry.ambiguous && (++entry.calls & (CHECK_EVERY - 1)) !== 0 && entry.calls > CHECKED_FIRST) return entry.opening;
-  const opening = captureOpening(boundary, options);
+  const opening = capture(boundary, options, prepare);
   if (entry === undefined) {
     // Not a lazy opening (no frame of the app's among the two: it keeps its frames, and their receivers, alive).
     if (!(opening instanceof LazyOpening) && !namedByCaller.has(opening) && !text.endsWith('{ [native code] }')) {

@@ -120,8 +120,8 @@ export class TransactionClient {
     }
     const config = query as QueryConfigLike;
     // A named prepared statement is parsed once per connection: its text must not change, so it goes untagged
-    // (application_name names the call site's next transactions). Always a copy: older node-postgres versions write the callback
-    // into the config object they are given, which would break the caller's next promise-style use of it.
+    // (application_name names the call site's next transactions). Always a copy: older node-postgres versions write
+    // the callback into the config object they are given, which would break the caller's next promise-style use.
     if (config.name) this.#sentUntagged();
     const tagged = config.name ? { ...config } : { ...config, text: tag(config.text, this.#tagging) };
     return this.#lease.run(tagged, values);

@@ -83,16 +83,11 @@ export class StatementStats {
    * statement is new: parsing comments costs more than counting.
    */
   add(durationMs: number, text: string | undefined, application?: string): void {
-    if (text === undefined) this.#count(durationMs, undefined, 0, 0, application);
-    else this.#count(durationMs, text, 0, text.length, application);
+    this.addRange(durationMs, text, 0, text?.length ?? 0, application);
   }
 
   /** add() for the statement text[from, to): no slice of a log line is made unless the statement is new. */
-  addRange(durationMs: number, text: string, from: number, to: number, application?: string): void {
-    this.#count(durationMs, text, from, to, application);
-  }
-
-  #count(durationMs: number, text: string | undefined, from: number, to: number, application: string | undefined): void {
+  addRange(durationMs: number, text: string | undefined, from: number, to: number, application?: string): void {
     const us = Math.round(durationMs * 1000);
     this.#calls += 1;
     this.#totalUs += us;
