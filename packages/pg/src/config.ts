@@ -32,7 +32,7 @@ export interface LibraryOptions {
   ignoreFile?: (path: string) => boolean;
   /**
    * Depth of the opening stack that reports show. Default 10. A transaction whose callback text was seen before at one
-   * origin captures nothing (1 in 32 is still captured, to tell a text used at two places); otherwise only the call
+   * origin captures nothing (1 in 128 is still captured, to tell a text used at two places); otherwise only the call
    * site and its caller are captured (a few µs), and the full stack once per such call path, so frames past the
    * origin are those of the first transaction opened through it. 0 turns capture off (origins become "unknown:0");
    * naming the origin per transaction skips it too.

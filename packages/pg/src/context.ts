@@ -49,7 +49,8 @@ export function currentStore(): Store {
  * recognised. (The argument is passed through rather than closed over: one allocation fewer per transaction.)
  */
 export function runHolding<A, T>(store: Store, lease: Lease, fn: (arg: A) => T, arg: A): T {
-  return storage.run({ context: store.context, leases: [...store.leases, lease], savepointParents: store.savepointParents }, fn, arg);
+  const leases = store.leases.length === 0 ? [lease] : [...store.leases, lease];
+  return storage.run({ context: store.context, leases, savepointParents: store.savepointParents }, fn, arg);
 }
 
 /** Run a savepoint's callback, marked as inside a savepoint of `parent`. */

@@ -64,16 +64,17 @@ export class Lease {
   /**
    * Run one statement on the raw client, keeping the active/idle bookkeeping. node-postgres takes a callback and
    * then makes no promise of its own: one promise per statement instead of two. A client that ignores the callback
-   * and returns a promise works too.
+   * and returns a promise works too. `closing`: the lease is released as soon as it ends (COMMIT), so the idle time
+   * it would start is never read: no clock read.
    */
-  run(query: string | QueryConfigLike, values?: unknown[]): Promise<QueryResultLike<unknown>> {
+  run(query: string | QueryConfigLike, values?: unknown[], closing = false): Promise<QueryResultLike<unknown>> {
     this.inFlight++;
     return new Promise((resolve, reject) => {
       let settled = false;
       const done = (error: unknown, result?: QueryResultLike<unknown>): void => {
         if (settled) return;
         settled = true;
-        this.statementEnded();
+        this.statementEnded(closing);
         if (error) {
           this.lastError = error;
           reject(error);
@@ -88,10 +89,10 @@ export class Lease {
     });
   }
 
-  /** A statement sent outside run() (a checked-out client's own query()) ended: the session idles from now if none is left. */
-  statementEnded(): void {
+  /** A statement ended (sent by run(), or a checked-out client's own query()): the session idles from now if none is left. */
+  statementEnded(closing = false): void {
     this.inFlight--;
-    if (this.inFlight === 0) this.idleSince = Date.now();
+    if (this.inFlight === 0 && !closing) this.idleSince = Date.now();
   }
 
   /** Give the client back (or destroy it) — exactly once, whatever path got here. */

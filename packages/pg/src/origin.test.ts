@@ -86,19 +86,31 @@ describe('origin', () => {
       expect(openings.slice(9, 31).every((o) => o === openings[0])).toBe(true);
     });
 
-    it('gives one text at two call sites each its own origin once it has seen both (checked: the first calls, then 1 in 32)', () => {
+    it('gives one text at two call sites each its own origin once it has seen both (checked: the first calls, then 1 in 128)', () => {
       const same = () => () => 'the same text';
       const atA = (): Opening => tx(same());
       const atB = (): Opening => tx(same());
-      const a = Array.from({ length: 100 }, atA);
-      const b = Array.from({ length: 40 }, atB);
+      const a = Array.from({ length: 300 }, atA);
+      const b = Array.from({ length: 140 }, atB);
       expect(new Set(a.map((o) => o.origin)).size).toBe(1);
       // Within one check period B is found out; from then on every call of the text is captured.
       const firstOwn = b.findIndex((o) => o.origin !== a[0]!.origin);
       expect(firstOwn).toBeGreaterThanOrEqual(0);
-      expect(firstOwn).toBeLessThan(32);
+      expect(firstOwn).toBeLessThan(128);
       expect(b.slice(firstOwn).every((o) => lineOf(o) === lineOf(b[firstOwn]!))).toBe(true);
       expect(lineOf(atA())).toBe(lineOf(a[0]!));
+    });
+
+    it('keeps texts of one length apart (found by length, then compared)', () => {
+      const atA = (): Opening => tx(() => 'text aaaa');
+      const atB = (): Opening => tx(() => 'text bbbb');
+      const a = Array.from({ length: 20 }, atA);
+      const b = Array.from({ length: 20 }, atB);
+      expect(lineOf(a[0]!)).not.toBe(lineOf(b[0]!));
+      // Past the first calls both come back from the cache, each its own.
+      expect(a.slice(9).every((o) => o === a[0])).toBe(true);
+      expect(b.slice(9).every((o) => o === b[0])).toBe(true);
+      expect(atA()).toBe(a[0]);
     });
 
     it('captures every call of a bound function (their texts are all alike)', () => {

@@ -56,7 +56,8 @@ interface SiteEntry {
 let files = new Map<string, FileEntry>();
 let cachedFor: { root: string; ignoreFile: OriginOptions['ignoreFile']; prepare: Prepare | undefined; frames: number } | undefined;
 let cachedEntries = 0;
-let byCallback = new Map<string, CallbackEntry>();
+/** By the callback text's length, then chained: a text seen before is found with no hash of it (see `openingOf`). */
+let byCallback = new Map<number, CallbackEntry>();
 /** Openings whose call site is in a skipped file: their origin is the caller's, which no callback text tells. */
 const namedByCaller = new WeakSet<Opening>();
 
@@ -106,21 +107,24 @@ function capture(boundary: (...args: never[]) => unknown, options: OriginOptions
 
 /** What the openings of transactions running one callback text have shown so far. */
 interface CallbackEntry {
+  readonly text: string;
   readonly opening: Opening;
+  /** The next text of the same length. */
+  readonly next: CallbackEntry | undefined;
   /** Transactions that ran it. */
   calls: number;
   /** Two of them were opened at different origins: the text names no one call site, every call captures. */
   ambiguous: boolean;
 }
 
-/** Calls of a callback text whose opening is captured and compared whatever happens: the first ones, then 1 in 32. */
+/** Calls of a callback text whose opening is captured and compared whatever happens: the first ones, then 1 in 128. */
 const CHECKED_FIRST = 8;
-const CHECK_EVERY = 32;
+const CHECK_EVERY = 128;
 
 /**
  * captureOpening for a transaction that runs `fn`, without capturing a stack when the callback's source text has
  * been seen before (a capture costs 6–15 µs on a CPU gone cold waiting for the network; the text, 1–2 µs): an
- * inline callback is written where it is called, so its text names its call site. Its first 8 calls, and 1 in 32
+ * inline callback is written where it is called, so its text names its call site. Its first 8 calls, and 1 in 128
  * after, are captured anyway and compared; a text seen at two origins (the same callback pasted in two places,
  * a helper's `(tx) => work(tx)`, a bound function) is captured on every call from then on. Frames of the opening
  * stack past the origin are those of the first transaction that ran the text.
@@ -128,14 +132,18 @@ const CHECK_EVERY = 32;
 export function openingOf(fn: (...args: never[]) => unknown, boundary: (...args: never[]) => unknown, options: OriginOptions): Opening {
   if (options.frames === 0) return NO_OPENING;
   const prepare = cacheFor(options);
+  // A new string each call: a map keyed by it would hash all of it (a long callback, every time); its length is a
+  // small integer, and comparing texts of one length stops at their first difference.
   const text = Function.prototype.toString.call(fn);
-  const entry = byCallback.get(text);
+  const first = byCallback.get(text.length);
+  let entry = first;
+  while (entry !== undefined && entry.text !== text) entry = entry.next;
   if (entry !== undefined && !entry.ambiguous && (++entry.calls & (CHECK_EVERY - 1)) !== 0 && entry.calls > CHECKED_FIRST) return entry.opening;
   const opening = capture(boundary, options, prepare);
   if (entry === undefined) {
     // Not a lazy opening (no frame of the app's among the two: it keeps its frames, and their receivers, alive).
     if (!(opening instanceof LazyOpening) && !namedByCaller.has(opening) && !text.endsWith('{ [native code] }')) {
-      byCallback.set(text, { opening, calls: 1, ambiguous: false });
+      byCallback.set(text.length, { text, opening, next: first, calls: 1, ambiguous: false });
       count();
     }
   } else if (opening.origin !== entry.opening.origin) entry.ambiguous = true;
