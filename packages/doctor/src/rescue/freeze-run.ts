@@ -136,7 +136,7 @@ export class FreezeRun {
     if (this.stopping) return;
     this.stopping = reason;
     if (reason === 'cancelled') this.result.cancelled = true;
-    this.emit({ type: 'stopping', reason });
+    this.emit({ type: 'stopping', reason, running: this.workers.filter((w) => w.relation !== undefined).length });
     this.pulse();
   }
 

@@ -103,7 +103,9 @@ function eventLine(event: Exclude<FreezeEvent, { type: 'progress' }>, paint: (co
     case 'autovacuum-taken-over':
       return `${paint(33, 'took over')} ${event.relation.relation} in "${event.relation.database}" from autovacuum pid ${event.pid}, which was throttled by vacuum_cost_delay`;
     case 'stopping':
-      return event.reason === 'target-reached' ? paint(32, 'every database is under the target: stopping') : paint(33, 'cancelling our VACUUMs…');
+      if (event.reason === 'target-reached') return paint(32, 'every database is under the target: stopping');
+      // A run that fails before any VACUUM (the server unreachable) has nothing to cancel: its error says it all.
+      return event.running > 0 ? paint(33, `cancelling our ${event.running === 1 ? 'VACUUM' : `${event.running} VACUUMs`}…`) : undefined;
     case 'relation-started':
       return !options.tty && event.attempt > 1 ? `retry   ${event.relation.relation} in "${event.relation.database}"` : undefined;
   }

@@ -77,7 +77,8 @@ export type FreezeEvent =
   | { type: 'autovacuum-taken-over'; relation: PlannedRelation; pid: number }
   | { type: 'left-stop-zone'; database: string; seconds: number }
   | { type: 'progress'; elapsed: number; workers: WorkerState[]; databases: DatabaseAge[]; pagesDone: number; pagesTotal: number; etaSeconds?: number }
-  | { type: 'stopping'; reason: 'target-reached' | 'cancelled' };
+  /** `running`: our VACUUMs in progress at that moment (cancelled with the run). */
+  | { type: 'stopping'; reason: 'target-reached' | 'cancelled'; running: number };
 
 export interface FreezeRunResult {
   frozen: FrozenRelation[];

@@ -129,6 +129,12 @@ describe('check: bad input gives one line, exit 3, and never the password', () =
     it('unreachable: a closed port and an unknown host, the password in the URL never shown', async () => {
       expectFailure(await cli(['check', url({ port: closedPort })]), 'unreachable', new RegExp(`127\\.0\\.0\\.1:${closedPort}: connection refused`));
       expectFailure(await cli(['check', `postgresql://postgres:${PASSWORD}@no-such-host.invalid/postgres`]), 'unreachable', /unknown host "no-such-host\.invalid"/);
+      // A rescue that never reached the server cancelled nothing: one line, nothing on stdout.
+      for (const action of ['plan', 'run']) {
+        const outcome = await cli(['freeze', action, url({ port: closedPort })]);
+        expectFailure(outcome, 'unreachable', new RegExp(`127\\.0\\.0\\.1:${closedPort}: connection refused`));
+        expect(outcome.stdout).toBe('');
+      }
     });
 
     it('wrong password, and no password at all, are authentication failures', async () => {

@@ -89,6 +89,18 @@ describe('progressView', () => {
     }
   });
 
+  it('a cancelled run says what it cancels, and nothing when no VACUUM was running (a server that could not be reached)', () => {
+    const said = (running: number) => {
+      let text = '';
+      const view = progressView((t) => void (text += t), { tty: false, color: false });
+      view.onEvent({ type: 'stopping', reason: 'cancelled', running });
+      return text;
+    };
+    expect(said(0)).toBe('');
+    expect(said(1)).toMatch(/cancelling our VACUUM…\n$/);
+    expect(said(2)).toMatch(/cancelling our 2 VACUUMs…\n$/);
+  });
+
   it('on a terminal: a bar per worker, redrawn in place, cut to the terminal width, removed at the end', () => {
     let text = '';
     const view = progressView((t) => void (text += t), { tty: true, color: false, columns: 60 });
