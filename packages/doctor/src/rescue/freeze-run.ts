@@ -136,7 +136,8 @@ export class FreezeRun {
     if (this.stopping) return;
     this.stopping = reason;
     if (reason === 'cancelled') this.result.cancelled = true;
-    this.emit({ type: 'stopping', reason, running: this.workers.filter((w) => w.relation !== undefined).length });
+    // The backends the control loop cancels: a worker still connecting runs no VACUUM yet.
+    this.emit({ type: 'stopping', reason, running: this.busyPids().length });
     this.pulse();
   }
 
