@@ -1,3 +1,4 @@
+import { isatty } from 'node:tty';
 import { oneLine, scrubSecrets } from './error-line.js';
 
 /** What a command may touch of the outside world, so tests run commands in-process. */
@@ -29,7 +30,8 @@ export function processIO(): CommandIO {
     drained: () => (process.stdout.writableNeedDrain ? new Promise((resolve) => process.stdout.once('drain', resolve)) : undefined),
     err: (text) => process.stderr.write(text),
     env: process.env,
-    color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
-    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+    // isatty, not process.stdin: a non-TTY stdin stream loads fs streams, fs/promises and readline (~5 ms of every start).
+    color: isatty(1) && !process.env.NO_COLOR,
+    interactive: isatty(0) && isatty(1),
   };
 }

@@ -1,10 +1,7 @@
 import { DoctorError } from '../connect/doctor-error.js';
-import { renderNagiosUnknown } from '../report/nagios.js';
 import { VERSION } from '../version.js';
-import { errorCode, oneLine, scrubSecrets } from './error-line.js';
 import type { CommandIO } from './io.js';
-
-export const EXIT_COULD_NOT_DIAGNOSE = 3;
+import { runCommand } from './run-command.js';
 
 const HELP = `mvcc-doctor ${VERSION} — find, explain and rescue PostgreSQL MVCC faults
 
@@ -39,10 +36,10 @@ const COMMANDS: Record<string, () => Promise<(argv: string[], io: CommandIO) => 
 };
 
 /** The CLI as a function: argv in, exit code out; errors become one line and exit 3, never a stack trace. */
-export async function runCli(argv: string[], io: CommandIO): Promise<number> {
+export function runCli(argv: string[], io: CommandIO): Promise<number> {
   const [command, ...rest] = argv;
-  try {
-    if (command !== undefined && Object.hasOwn(COMMANDS, command)) return await (await COMMANDS[command]!())(rest, io);
+  return runCommand(async () => {
+    if (command !== undefined && Object.hasOwn(COMMANDS, command)) return (await COMMANDS[command]!())(rest, io);
     switch (command) {
       case undefined:
       case 'help':
@@ -57,18 +54,5 @@ export async function runCli(argv: string[], io: CommandIO): Promise<number> {
       default:
         throw new DoctorError('usage', `unknown command "${command}" (try: mvcc-doctor help)`);
     }
-  } catch (error) {
-    const message = scrubSecrets(oneLine(error), argv, io.env);
-    io.err(`mvcc-doctor: ${message}\n`);
-    // A pipeline that asked for JSON gets JSON on stdout, failure included (docs/check-json.md).
-    if (argv.includes('--json')) {
-      const code = errorCode(error);
-      io.out(`${JSON.stringify({ tool: 'mvcc-doctor', schema_version: 1, error: { code, message }, exit_code: EXIT_COULD_NOT_DIAGNOSE }, null, 2)}\n`);
-    }
-    // A Nagios/Icinga check reads stdout only: it gets an UNKNOWN line (docs/nagios.md).
-    if (argv.includes('--nagios')) io.out(renderNagiosUnknown(message));
-    if (io.env.MVCC_DOCTOR_DEBUG && error instanceof Error && error.stack) io.err(`${scrubSecrets(error.stack, argv, io.env)}\n`);
-    return EXIT_COULD_NOT_DIAGNOSE;
-  }
+  }, argv, io);
 }
-

@@ -107,3 +107,10 @@ it('npx mvcc-doctor demo says in one line how to get the demo, exit 3, no stack 
   expect(stderr).toMatch(/^mvcc-doctor: not installed: the demo needs the lab .*npm ci && npm run demo\n$/);
   expect(stderr.split('\n')).toHaveLength(2);
 });
+
+it('npx mvcc-doctor freeze plan runs from its own bundle on a healthy cluster: nothing to do, exit 0', async () => {
+  const { code, stdout, stderr } = await npx(['freeze', 'plan', cluster.connectionString()]);
+  expect(stderr).toBe('');
+  expect(code).toBe(0);
+  expect(stdout).toMatch(/nothing to freeze/);
+});
