@@ -44,7 +44,7 @@ const AGES = `greatest(age(c.relfrozenxid), coalesce(age(t.relfrozenxid), 0))::i
  */
 const RELATIONS_SQL = (frozen: string, sized: boolean) => `
   WITH xlocked AS (
-    SELECT DISTINCT relation FROM pg_locks
+    SELECT DISTINCT relation FROM pg_lock_status()
      WHERE locktype = 'relation' AND mode = 'AccessExclusiveLock'
        AND database IN (0, (SELECT oid FROM pg_database WHERE datname = current_database())))
   SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS kind, c.relisshared AS shared,
@@ -83,17 +83,18 @@ export const relationsFromCatalogDataset: Dataset = {
 /**
  * Locks that would make a VACUUM of these relations wait: granted SHARE UPDATE EXCLUSIVE or stronger, on this
  * database's relations or shared ones. A prepared transaction's locks have no pid; its gid is found through
- * the lock on its own XID, which shares the virtual transaction.
+ * the lock on its own XID, which shares the virtual transaction. pg_locks, pg_stat_activity and
+ * pg_prepared_xacts are read through their functions, as in run-monitor.ts: a new backend plans them faster.
  */
 export const locksDataset: Dataset = {
   name: 'freezeLocks',
   scope: 'database',
   sql: {
     120000: `SELECT l.relation::int8 AS oid, l.mode, l.pid, p.gid, a.backend_type
-      FROM pg_locks l
-      LEFT JOIN pg_stat_activity a ON a.pid = l.pid
-      LEFT JOIN pg_locks x ON l.pid IS NULL AND x.pid IS NULL AND x.locktype = 'transactionid' AND x.virtualtransaction = l.virtualtransaction
-      LEFT JOIN pg_prepared_xacts p ON p.transaction = x.transactionid
+      FROM pg_lock_status() l
+      LEFT JOIN LATERAL pg_stat_get_activity(l.pid) a ON a.pid = l.pid
+      LEFT JOIN pg_lock_status() x ON l.pid IS NULL AND x.pid IS NULL AND x.locktype = 'transactionid' AND x.virtualtransaction = l.virtualtransaction
+      LEFT JOIN pg_prepared_xact() p ON p.transaction = x.transactionid
      WHERE l.locktype = 'relation' AND l.granted AND l.pid IS DISTINCT FROM pg_backend_pid()
        AND l.database IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
        AND l.mode IN ('ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')`,
