@@ -43,6 +43,11 @@ export class FreezeQueue {
    */
   private othersSeen = false;
 
+  /** Whether what others are vacuuming is known (a tick, or work that came with it). */
+  get othersKnown(): boolean {
+    return this.othersSeen;
+  }
+
   /** What the last tick saw: VACUUMs that are not ours, and which autovacuum workers are throttled. */
   noteOthers(progress: readonly ProgressRow[], ours: ReadonlySet<number | undefined>): void {
     this.othersSeen = true;

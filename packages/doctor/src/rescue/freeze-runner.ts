@@ -71,9 +71,12 @@ export function workOf(plan: FreezePlan): FreezeWork {
   };
 }
 
-/** The ages after the last VACUUM, then the control session is closed. */
+/**
+ * The ages at the end (the result reports them), then the control session is closed. A short run may end before
+ * the control loop's first look: the session is opened for this one, unless the run was cancelled.
+ */
 async function lastLook(run: FreezeRun): Promise<void> {
-  if (!run.hasMonitor) return;
+  if (!run.hasMonitor && run.stopping === 'cancelled') return;
   try {
     const monitor = await run.monitor;
     try {

@@ -12,8 +12,10 @@ import { rescueSessionOptions } from './rescue-session.js';
 
 const SETTINGS = ['autovacuum_freeze_max_age', 'vacuum_failsafe_age', 'autovacuum_multixact_freeze_max_age', 'vacuum_multixact_failsafe_age'];
 
+// current_setting, not pg_settings: the view builds a row for every setting, 1 ms of a new backend's first query.
 const START_SQL = `SELECT current_setting('server_version_num')::int AS version_num, current_setting('server_version') AS version,
-  (SELECT json_agg(json_build_object('name', name, 'setting', setting)) FROM pg_settings WHERE name = ANY ($1)) AS settings,
+  (SELECT json_agg(json_build_object('name', name, 'setting', current_setting(name))) FROM unnest($1::text[]) AS name
+    WHERE current_setting(name, true) IS NOT NULL) AS settings,
   (SELECT json_agg(json_build_object('datname', datname, 'datallowconn', datallowconn, 'datconnlimit', datconnlimit,
             'xid_age', age(datfrozenxid), 'mxid_age', mxid_age(datminmxid))) FROM pg_database) AS databases`;
 
