@@ -43,7 +43,7 @@ function isIdentifier(name) {
 export const lazyPgCrypto = {
   name: 'lazy-pg-crypto',
   setup(build) {
-    build.onResolve({ filter: /(^|\/)utils$/ }, async (args) => {
+    build.onResolve({ filter: /(^|\/)utils$/ }, (args) => {
       if (args.pluginData === 'lazy' || !/[\\/]pg[\\/]lib([\\/]crypto)?$/.test(args.resolveDir)) return undefined;
       const real = join(args.resolveDir, args.path) + '.js';
       if (!real.endsWith(join('pg', 'lib', 'crypto', 'utils.js'))) return undefined;
