@@ -44,7 +44,6 @@ export const lazyPgCrypto = {
   name: 'lazy-pg-crypto',
   setup(build) {
     build.onResolve({ filter: /(^|\/)utils$/ }, (args) => {
-      if (args.pluginData === 'lazy' || !/[\\/]pg[\\/]lib([\\/]crypto)?$/.test(args.resolveDir)) return undefined;
       const real = join(args.resolveDir, args.path) + '.js';
       if (!real.endsWith(join('pg', 'lib', 'crypto', 'utils.js'))) return undefined;
       return { path: real, namespace: 'lazy-pg-crypto' };
@@ -53,7 +52,6 @@ export const lazyPgCrypto = {
       contents: `let real;
 module.exports = new Proxy({}, { get: (_, name) => (real ??= require(${JSON.stringify(args.path)}))[name] });`,
       resolveDir: dirname(args.path),
-      pluginData: 'lazy',
       loader: 'js',
     }));
   },

@@ -41,16 +41,16 @@ export class FreezeQueue {
    * Nothing starts before the first tick has shown what others are vacuuming: a VACUUM of ours queued behind an
    * autovacuum worker makes PostgreSQL cancel that worker after deadlock_timeout, --leave-autovacuum or not.
    */
-  private othersSeen = false;
+  #othersKnown = false;
 
   /** Whether what others are vacuuming is known (a tick, or work that came with it). */
   get othersKnown(): boolean {
-    return this.othersSeen;
+    return this.#othersKnown;
   }
 
   /** What the last tick saw: VACUUMs that are not ours, and which autovacuum workers are throttled. */
   noteOthers(progress: readonly ProgressRow[], ours: ReadonlySet<number | undefined>): void {
-    this.othersSeen = true;
+    this.#othersKnown = true;
     this.othersBusy = new Map(progress.filter((p) => !ours.has(p.pid)).map((p) => [keyOf({ database: p.datname, oid: p.relid }), p]));
     for (const p of progress) if (p.wait_event === 'VacuumDelay' && p.backend_type === 'autovacuum worker') this.throttled.add(p.pid);
   }
@@ -60,7 +60,7 @@ export class FreezeQueue {
    * small one elsewhere in the same zone: it costs less than a new session. Undefined: nothing may start now.
    */
   take(database: string | undefined, allowRetries: boolean): PlannedRelation | undefined {
-    if (!this.othersSeen) return undefined;
+    if (!this.#othersKnown) return undefined;
     if (this.pending.length === 0 && allowRetries) this.pending.push(...this.retries.splice(0));
     let index = this.pending.findIndex((r) => this.eligible(r));
     const head = this.pending[index];
