@@ -3,13 +3,14 @@ import { joinAppRegistries } from './app/join-app.js';
 import { CHECKS } from './checks/index.js';
 import { collect } from './collect/collect.js';
 import { COSTLY_DATASETS } from './collect/database-datasets.js';
+import { serverLogWanted } from './collect/server-log-wanted.js';
 import type { Skip, Snapshot, XidRate } from './collect/snapshot.js';
 import type { CheckDefinition } from './engine/define-check.js';
 import { runChecks } from './engine/run-checks.js';
 import { longRunRate, rateBasis } from './mvcc/xid-rate-evidence.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './engine/thresholds.js';
 import type { ConnOptions } from './connect/conn-options.js';
-import { DEFAULT_LIMITS, type SessionLimits } from './connect/safe-session.js';
+import { DEFAULT_LIMITS, type Session, type SessionLimits } from './connect/safe-session.js';
 import { exitCodeFor, summarize, type Report } from './report/report.js';
 import { VERSION } from './version.js';
 
@@ -54,7 +55,8 @@ export interface ExamineOptions extends DiagnoseOptions {
 export async function examine(conn: ConnOptions, options: ExamineOptions = {}): Promise<Examination> {
   const started = Date.now();
   const costly = options.costly ?? true;
-  const snapshot = await collect(conn, { dbname: options.dbname, sampleMs: options.sampleMs ?? 0, limits: options.limits ?? DEFAULT_LIMITS, logSince: options.since, costly });
+  const withEntry = costly ? (entry: Session, snapshot: Snapshot) => addServerLogIfWanted(entry, snapshot, options.since) : undefined;
+  const snapshot = await collect(conn, { dbname: options.dbname, sampleMs: options.sampleMs ?? 0, limits: options.limits ?? DEFAULT_LIMITS, costly, withEntry });
   snapshot.xidRate ??= options.rateOf?.(snapshot);
   const checks = (options.checks ?? CHECKS).filter((c) => costly || !c.uses.some((name) => COSTLY_DATASETS.has(name)));
   const checked = runChecks(snapshot, { thresholds: { ...DEFAULT_THRESHOLDS, ...options.thresholds } }, checks);
@@ -87,6 +89,12 @@ export async function examine(conn: ConnOptions, options: ExamineOptions = {}): 
 }
 
 /** An app that cannot be read is a skip, not a failed diagnosis: the database findings stand on their own. */
+/** The server log's tail, when the snapshot shows it has something to add; only then is its reader loaded. */
+async function addServerLogIfWanted(entry: Session, snapshot: Snapshot, since: number | undefined): Promise<void> {
+  const wanted = serverLogWanted(snapshot);
+  if (wanted) await (await import('./collect/server-log.js')).addServerLog(entry, snapshot, since, wanted);
+}
+
 async function readRegistries(urls: string[]): Promise<{ registries: AppRegistry[]; skipped: Skip[] }> {
   const results = await Promise.allSettled(urls.map((url) => readAppRegistry(url)));
   return {

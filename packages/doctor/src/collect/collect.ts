@@ -5,7 +5,6 @@ import { forEachDatabase } from '../connect/each-database.js';
 import { DEFAULT_LIMITS, openSession, type Session, type SessionLimits } from '../connect/safe-session.js';
 import { CLUSTER_DATASETS, server as serverDataset } from './cluster-datasets.js';
 import { DATABASE_DATASETS } from './database-datasets.js';
-import { serverLogWanted } from './server-log-wanted.js';
 import { sqlFor, type Dataset, type Privilege } from './dataset.js';
 import type { DatabaseRow, ServerRow } from './rows.js';
 import type { Skip, Snapshot, XidRate } from './snapshot.js';
@@ -18,10 +17,13 @@ export interface CollectOptions {
   limits?: SessionLimits;
   /** Databases examined at once. */
   concurrency?: number;
-  /** Also read the costly datasets (bloat) and the server log: `check` does; the daemon and the rescue do not. */
+  /** Also read the costly datasets (bloat): `check` does; the daemon and the rescue do not. */
   costly?: boolean;
-  /** Epoch ms: server-log events (deadlock details) from this time; the last 24 hours when absent. */
-  logSince?: number;
+  /**
+   * Runs on the entry session once the cluster-wide datasets are in the snapshot: `check` adds the server log's
+   * tail there. Passed in, so that what only `check` reads stays out of the rescue's bundle (its start-up time).
+   */
+  withEntry?: (entry: Session, snapshot: Snapshot) => Promise<void>;
 }
 
 /** Read every dataset the checks need, once, from every database that accepts connections. */
@@ -41,8 +43,7 @@ export async function collect(conn: ConnOptions, options: CollectOptions): Promi
         (snapshot as unknown as Record<string, unknown>)[dataset.name] = rows;
       }
     }
-    const logWanted = options.costly ? serverLogWanted(snapshot) : undefined;
-    if (logWanted) await (await import('./server-log.js')).addServerLog(entry, snapshot, options.logSince, logWanted);
+    await options.withEntry?.(entry, snapshot);
     const targets = databasesToExamine(snapshot.databases, options.dbname ?? entry.database, options.dbname !== undefined);
     const onSkip = (database: string, reason: string) => void snapshot.skipped.push({ what: 'database', database, reason });
     await forEachDatabase(conn, targets, { session: limits, concurrency: options.concurrency, entry, onSkip }, async (session) => {

@@ -10,7 +10,7 @@ export interface EachDatabaseOptions {
   entry?: Session;
   /** A database we could not enter (no privilege, gone, not accepting connections): the rest go on. */
   onSkip: (database: string, reason: string) => void;
-  /** Leave the sessions open and return them (the rescue hands them to its workers). */
+  /** Leave a session open once its work has succeeded: the work took it over (the rescue hands it to a worker). */
   keepOpen?: boolean;
 }
 
@@ -18,9 +18,8 @@ export interface EachDatabaseOptions {
  * Run `work` in every database, a session each, `concurrency` at a time: the one per-database fan-out of
  * diagnosis and rescue. Losing the server (unreachable) ends it all; anything else about one database is a skip.
  */
-export async function forEachDatabase(conn: ConnOptions, databases: readonly string[], options: EachDatabaseOptions, work: (session: Session) => Promise<void>): Promise<Session[]> {
+export async function forEachDatabase(conn: ConnOptions, databases: readonly string[], options: EachDatabaseOptions, work: (session: Session) => Promise<void>): Promise<void> {
   let next = 0;
-  const kept: Session[] = [];
   const one = async (database: string) => {
     const reuse = options.entry?.database === database ? options.entry : undefined;
     let session: Session;
@@ -30,16 +29,16 @@ export async function forEachDatabase(conn: ConnOptions, databases: readonly str
       if (error instanceof DoctorError && error.code !== 'unreachable') return options.onSkip(database, error.message);
       throw error;
     }
+    let done = false;
     try {
       await work(session);
+      done = true;
     } finally {
-      if (options.keepOpen && !session.broken) kept.push(session);
-      else if (!reuse) await session.close();
+      if (!reuse && !(done && options.keepOpen)) await session.close();
     }
   };
   const worker = async () => {
     while (next < databases.length) await one(databases[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, databases.length) }, worker));
-  return kept;
 }

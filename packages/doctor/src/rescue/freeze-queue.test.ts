@@ -21,4 +21,15 @@ describe('FreezeQueue', () => {
     expect(queue.take('testdb', false)?.name).toBe('t2');
     expect(queue.take('testdb', false)).toBeUndefined();
   });
+
+  it('counts a relation in hand from its take to its release, the queue being empty meanwhile (the run is not idle then)', () => {
+    const queue = new FreezeQueue();
+    queue.noteOthers([], new Set());
+    queue.add([relation(1)]);
+    const taken = queue.take('testdb', false)!;
+    expect(queue.isEmpty(false)).toBe(true);
+    expect(queue.anyInHand).toBe(true);
+    queue.release(taken);
+    expect(queue.anyInHand).toBe(false);
+  });
 });

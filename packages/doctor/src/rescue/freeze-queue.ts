@@ -28,6 +28,8 @@ export class FreezeQueue {
   private othersBusy = new Map<string, ProgressRow>();
   /** Autovacuum workers seen sleeping in vacuum_cost_delay. */
   readonly throttled = new Set<number>();
+  /** Taken and not yet released: a worker checks, vacuums or reports it. */
+  #inHand = 0;
 
   /** Add relations in plan order; those already known are left out. Returns what was added. */
   add(relations: readonly PlannedRelation[]): PlannedRelation[] {
@@ -86,7 +88,13 @@ export class FreezeQueue {
 
   /** A worker is done with it (frozen, failed or put back). */
   release(relation: PlannedRelation): void {
+    this.#inHand--;
     if (relation.shared) this.sharedBusy.delete(relation.oid);
+  }
+
+  /** Whether a worker has a relation in hand (from its age check before the VACUUM to its report after). */
+  get anyInHand(): boolean {
+    return this.#inHand > 0;
   }
 
   /** Left to an autovacuum at full speed: back to the front, started again (and skipped) once it is done. */
@@ -124,6 +132,7 @@ export class FreezeQueue {
   }
 
   private claim(relation: PlannedRelation): PlannedRelation {
+    this.#inHand++;
     if (relation.shared) this.sharedBusy.add(relation.oid);
     return relation;
   }

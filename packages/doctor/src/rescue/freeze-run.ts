@@ -149,7 +149,7 @@ export class FreezeRun {
 
   /** Resolves once everything added so far has been started and finished (or the run stops). */
   async idle(): Promise<void> {
-    while (!this.stopping && !(this.queue.isEmpty(false) && this.workers.every((w) => !w.relation))) await this.waitForPulse(50);
+    while (!this.stopping && (!this.queue.isEmpty(false) || this.queue.anyInHand)) await this.waitForPulse(50);
   }
 
   /** Until the next pulse, or `ms` at most. */

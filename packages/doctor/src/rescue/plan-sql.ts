@@ -81,25 +81,38 @@ export const relationsFromCatalogDataset: Dataset = {
 };
 
 /**
- * Locks that would make a VACUUM of these relations wait: granted SHARE UPDATE EXCLUSIVE or stronger, on this
- * database's relations or shared ones. A prepared transaction's locks have no pid; its gid is found through
- * the lock on its own XID, which shares the virtual transaction. pg_locks, pg_stat_activity and
- * pg_prepared_xacts are read through their functions, as in run-monitor.ts: a new backend plans them faster.
+ * Locks that would make a VACUUM wait, in every database at once (one look, on the entry session): granted SHARE
+ * UPDATE EXCLUSIVE or stronger; `datname` is null for a shared catalog's. A prepared transaction's locks have no
+ * pid; its gid is found through the lock on its own XID, which shares the virtual transaction. pg_locks,
+ * pg_stat_activity and pg_prepared_xacts are read through their functions, as in run-monitor.ts: a new backend
+ * plans them faster.
  */
 export const locksDataset: Dataset = {
   name: 'freezeLocks',
-  scope: 'database',
+  scope: 'cluster',
   sql: {
-    120000: `SELECT l.relation::int8 AS oid, l.mode, l.pid, p.gid, a.backend_type
+    120000: `SELECT l.relation::int8 AS oid, d.datname, l.mode, l.pid, p.gid, a.backend_type
       FROM pg_lock_status() l
+      LEFT JOIN pg_database d ON d.oid = l.database
       LEFT JOIN LATERAL pg_stat_get_activity(l.pid) a ON a.pid = l.pid
       LEFT JOIN pg_lock_status() x ON l.pid IS NULL AND x.pid IS NULL AND x.locktype = 'transactionid' AND x.virtualtransaction = l.virtualtransaction
       LEFT JOIN pg_prepared_xact() p ON p.transaction = x.transactionid
      WHERE l.locktype = 'relation' AND l.granted AND l.pid IS DISTINCT FROM pg_backend_pid()
-       AND l.database IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
        AND l.mode IN ('ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')`,
   },
 };
+
+/** A row of locksDataset. */
+export interface ClusterLockRow extends LockRow {
+  datname: string | null;
+}
+
+/** The cluster's locks by database: a shared catalog's lock holds a VACUUM of it in every database. */
+export function locksByDatabase(rows: readonly ClusterLockRow[], databases: readonly string[]): Record<string, LockRow[]> {
+  return Object.fromEntries(
+    databases.map((database) => [database, rows.filter((l) => l.datname === null || l.datname === database).map(({ datname: _datname, ...lock }) => lock)]),
+  );
+}
 
 /** The current ages of one relation and its TOAST table: a worker reads them right before its VACUUM. */
 export const RELATION_AGE_SQL = `SELECT ${AGES} FROM pg_class c LEFT JOIN pg_class t ON t.oid = c.reltoastrelid WHERE c.oid = $1`;
@@ -155,13 +168,11 @@ export async function readPlanInputs(conn: ConnOptions, options: ReadPlanOptions
   const targetXidAge = options.targetXidAge ?? basics.freeze_max_age;
   const targetMxidAge = options.targetMxidAge ?? Math.min(targetXidAge, basics.mxid_freeze_max_age);
   const relations: Record<string, RelationRow[]> = {};
-  const locks: Record<string, LockRow[]> = {};
   const skipped: Skip[] = [];
   const onSkip = (database: string, reason: string) => void skipped.push({ what: 'database', database, reason });
   const readOne = async (session: Session) => {
     try {
       relations[session.database] = await readRelations(session, versionNum, [targetXidAge, targetMxidAge]);
-      locks[session.database] = await session.query<LockRow>(sqlFor(locksDataset, versionNum)!);
     } catch (error) {
       if (!(error instanceof DoctorError) || error.code === 'unreachable') throw error;
       skipped.push({ what: 'relations', database: session.database, reason: error.message });
@@ -169,13 +180,26 @@ export async function readPlanInputs(conn: ConnOptions, options: ReadPlanOptions
   };
   try {
     // dbname = the entry database: cluster-wide datasets, and table details of that database only.
-    const [snapshot] = await Promise.all([
+    const [snapshot, lockRows] = await Promise.all([
       collect(conn, { dbname: conn.database, sampleMs: 0, limits }),
+      readLocks(entry, versionNum, skipped),
       forEachDatabase(conn, basics.databases, { session: limits, concurrency: options.concurrency, entry, onSkip }, readOne),
     ]);
+    const locks = locksByDatabase(lockRows, Object.keys(relations));
     return { snapshot, targetXidAge, targetMxidAge, relations, locks, skipped: [...snapshot.skipped, ...skipped] };
   } finally {
     await entry.close();
+  }
+}
+
+/** The cluster's locks; none, and a skip, when they cannot be read (the VACUUMs then find them by lock_timeout). */
+async function readLocks(entry: Session, versionNum: number, skipped: Skip[]): Promise<ClusterLockRow[]> {
+  try {
+    return await entry.query<ClusterLockRow>(sqlFor(locksDataset, versionNum)!);
+  } catch (error) {
+    if (!(error instanceof DoctorError) || error.code === 'unreachable') throw error;
+    skipped.push({ what: locksDataset.name, reason: error.message });
+    return [];
   }
 }
 

@@ -84,7 +84,7 @@ function eventLine(event: Exclude<FreezeEvent, { type: 'progress' }>, paint: (co
       if (event.relations.length === 0) return undefined;
       return event.final
         ? `freezing ${event.relations.length} relation(s) with ${options.jobs ?? 1} job(s)`
-        : `stop zone: freezing the ${event.relations.length} relation(s) that hold it first; the full plan is read once they are done`;
+        : `stop zone: freezing the ${event.relations.length} relation(s) that hold ${[...new Set(event.relations.map((r) => `"${r.database}"`))].join(', ')} there first; the full plan is read once they are done`;
     case 'left-stop-zone':
       return paint(32, `"${event.database}" is out of the stop zone after ${event.seconds.toFixed(2)}s`);
     case 'relation-frozen': {

@@ -3,10 +3,10 @@ import type { DatabaseRow, ServerRow, SettingRow } from '../collect/rows.js';
 import type { Snapshot } from '../collect/snapshot.js';
 import type { ConnOptions } from '../connect/conn-options.js';
 import { forEachDatabase } from '../connect/each-database.js';
-import { openSession } from '../connect/safe-session.js';
+import { openSession, type Session } from '../connect/safe-session.js';
 import { buildFreezePlan, serverLimits, type PlannedRelation } from './freeze-plan.js';
 import type { FreezeWork } from './freeze-run.js';
-import { locksDataset, relationsDataset, type LockRow, type RelationRow } from './plan-sql.js';
+import { locksByDatabase, locksDataset, relationsDataset, type ClusterLockRow, type LockRow, type RelationRow } from './plan-sql.js';
 import { PROGRESS_SQL, type ProgressRow } from './run-monitor.js';
 import { rescueSessionOptions } from './rescue-session.js';
 
@@ -26,70 +26,84 @@ interface Start {
   databases: DatabaseRow[];
 }
 
+/** The whole cluster's locks and running VACUUMs, in one round trip. */
+const OTHERS_SQL = `SELECT (SELECT json_agg(l) FROM (${sqlFor(locksDataset, 120000)!}) l) AS locks, ${PROGRESS_SQL} AS progress`;
+
+interface Others {
+  locks: ClusterLockRow[] | null;
+  progress: ProgressRow[];
+}
+
 /**
- * In the stop zone every second counts: the relations that keep a database there (past the stop limit), read
- * in a few round trips so that freezing starts at once, while the full plan (horizon holders, blockers) is
- * read. Those VACUUMs are safe to run either way. A relation someone other than autovacuum locks is left to
- * the full plan (its VACUUM would only wait), and a database that keeps such a relation cannot leave the zone
- * by the others: its relations go last. Undefined when no database is in the stop zone.
+ * In the stop zone every second counts: the relations that keep a database there (past the stop limit) are read
+ * in a few round trips so that freezing starts at once, while the full plan (horizon holders, blockers) is read.
+ * Those VACUUMs are safe to run either way. A relation someone other than autovacuum locks is left to the full
+ * plan (its VACUUM would only wait), and a database that keeps such a relation cannot leave the zone by the
+ * others: its relations go last. Each database's work is handed to `add` as soon as it is read, the others' still
+ * being read; nothing is when no database is in the stop zone.
  */
-export async function readStopZoneWork(conn: ConnOptions, options: { jobs: number; emergency: boolean; lockTimeoutMs: number }): Promise<FreezeWork | undefined> {
+export async function readStopZoneWork(
+  conn: ConnOptions,
+  options: { jobs: number; emergency: boolean; lockTimeoutMs: number },
+  add: (work: FreezeWork) => void,
+): Promise<void> {
   // Rescue sessions from the start: the workers take them over, which saves a connection each.
   const sessionOptions = rescueSessionOptions(options.lockTimeoutMs);
   const entry = await openSession(conn, conn.database, sessionOptions);
-  let handedOver = false;
+  let entryHandedOver = false;
   try {
     const [start] = (await entry.query<Start>(START_SQL, [SETTINGS])) as [Start];
     const settings: SettingRow[] = start.settings.map((s) => ({ ...s, unit: null, source: 'default' }));
     const { xid, mxid } = serverLimits(start.version_num, settings);
     const stuck = start.databases.filter((d) => d.datallowconn && d.datconnlimit !== -2 && (d.xid_age >= xid.stop || d.mxid_age >= mxid.stop));
-    if (stuck.length === 0 || start.version_num < 120000) return undefined;
+    if (stuck.length === 0 || start.version_num < 120000) return;
 
-
+    // Locks and running VACUUMs are the cluster's: read once, on the entry session, while the others open.
+    const others = entry.query<Others>(OTHERS_SQL).then(([row]) => ({ locks: locksByDatabase(row?.locks ?? [], stuck.map((d) => d.datname)), progress: row?.progress ?? [] }));
+    others.catch(() => {});
     // Just under the stop limits: the relations past them.
     const params = [xid.stop - 1, mxid.stop - 1];
-    const relations: Record<string, RelationRow[]> = {};
-    const locks: Record<string, LockRow[]> = {};
-    let progress: ProgressRow[] = [];
-    const sessions = await forEachDatabase(conn, stuck.map((d) => d.datname), { session: sessionOptions, entry, onSkip: () => {}, keepOpen: true }, async (session) => {
-      const [row] = await session.query<{ relations: RelationRow[] | null; locks: LockRow[] | null; progress: ProgressRow[] }>(relationsAndLocksSql(start.version_num), params);
-      relations[session.database] = row?.relations ?? [];
-      locks[session.database] = row?.locks ?? [];
-      // Every database's session sees the whole cluster's VACUUMs: the latest look wins.
-      progress = row?.progress ?? [];
-    });
     const server = { version_num: start.version_num, version: start.version } as ServerRow;
     const snapshot: Snapshot = { server, settings, databases: start.databases, tables: {}, locks: {}, skipped: [] };
-    const plan = buildFreezePlan({ snapshot, targetXidAge: params[0]!, targetMxidAge: params[1]!, relations, locks, skipped: [] }, options);
-    handedOver = true;
-    return {
-      sessions: sessions.includes(entry) ? sessions : [...sessions, entry],
-      relations: unheldFirst(plan.order, locks),
-      target: plan.target,
-      limits: plan.limits,
-      databases: start.databases.map((d) => ({ datname: d.datname, xid_age: d.xid_age, mxid_age: d.mxid_age, allows: d.datallowconn && d.datconnlimit !== -2 })),
-      final: false,
-      progress,
+    const databases = start.databases.map((d) => ({ datname: d.datname, xid_age: d.xid_age, mxid_age: d.mxid_age, allows: d.datallowconn && d.datconnlimit !== -2 }));
+    let progress: readonly ProgressRow[] = [];
+    const hand = (relations: Record<string, RelationRow[]>, locks: Record<string, LockRow[]>, sessions: Session[]) => {
+      const plan = buildFreezePlan({ snapshot, targetXidAge: params[0]!, targetMxidAge: params[1]!, relations, locks, skipped: [] }, options);
+      // The entry session and the running VACUUMs come with the first work.
+      const first = !entryHandedOver;
+      entryHandedOver = true;
+      add({ sessions: first ? [...sessions, entry] : sessions, relations: withoutHeld(plan.order, locks), target: plan.target, limits: plan.limits, databases, final: false, progress: first ? progress : undefined });
     };
+    // Databases a holder keeps in the zone (it locks one of their relations past the limit): after all the others.
+    const capped = { relations: {} as Record<string, RelationRow[]>, locks: {} as Record<string, LockRow[]>, sessions: [] as Session[] };
+    const readEach = forEachDatabase(conn, stuck.map((d) => d.datname), { session: sessionOptions, entry, onSkip: () => {}, keepOpen: true }, async (session) => {
+      const database = session.database;
+      const rows = await session.query<RelationRow>(sqlFor(relationsDataset, start.version_num)!, params);
+      const read = await others;
+      progress = read.progress;
+      const locks = read.locks[database] ?? [];
+      const sessions = session === entry ? [] : [session];
+      const held = new Set(locks.filter(isHeld).map((l) => l.oid));
+      if (!rows.some((r) => held.has(r.oid))) return hand({ [database]: rows }, { [database]: locks }, sessions);
+      capped.relations[database] = rows;
+      capped.locks[database] = locks;
+      capped.sessions.push(...sessions);
+    });
+    await readEach.catch(async (error: unknown) => {
+      await Promise.all(capped.sessions.map((s) => s.close()));
+      throw error;
+    });
+    if (Object.keys(capped.relations).length > 0 || !entryHandedOver) hand(capped.relations, capped.locks, capped.sessions);
   } finally {
-    if (!handedOver) await entry.close();
+    if (!entryHandedOver) await entry.close();
   }
 }
 
-/**
- * The relations past the limits, the locks that would make their VACUUM wait, and the VACUUMs running (so that the
- * workers need not wait for the control loop's first look before they start), in one round trip.
- */
-function relationsAndLocksSql(versionNum: number): string {
-  return `SELECT (SELECT json_agg(r) FROM (${sqlFor(relationsDataset, versionNum)!}) r) AS relations,
-    (SELECT json_agg(l) FROM (${sqlFor(locksDataset, versionNum)!}) l) AS locks,
-    ${PROGRESS_SQL} AS progress`;
-}
+/** Autovacuum's locks pass by themselves (and the run leaves its VACUUMs to it); anyone else's hold the relation. */
+const isHeld = (lock: LockRow) => lock.backend_type !== 'autovacuum worker';
 
-/** Without the relations held by someone's lock, and with the other relations of their databases last. */
-function unheldFirst(order: readonly PlannedRelation[], locks: Record<string, LockRow[]>): PlannedRelation[] {
-  const held = new Set(Object.entries(locks).flatMap(([database, rows]) => rows.filter((l) => l.backend_type !== 'autovacuum worker').map((l) => `${database}/${l.oid}`)));
-  const free = order.filter((r) => !held.has(`${r.database}/${r.oid}`));
-  const cappedDatabases = new Set(order.filter((r) => held.has(`${r.database}/${r.oid}`)).map((r) => r.database));
-  return [...free.filter((r) => !cappedDatabases.has(r.database)), ...free.filter((r) => cappedDatabases.has(r.database))];
+/** The plan's order without the relations someone holds: the full plan brings those with their blockers. */
+function withoutHeld(order: readonly PlannedRelation[], locks: Record<string, LockRow[]>): PlannedRelation[] {
+  const held = new Set(Object.entries(locks).flatMap(([database, rows]) => rows.filter(isHeld).map((l) => `${database}/${l.oid}`)));
+  return order.filter((r) => !held.has(`${r.database}/${r.oid}`));
 }
