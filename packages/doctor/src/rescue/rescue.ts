@@ -51,7 +51,7 @@ export async function rescue(conn: ConnOptions, options: RescueOptions, hooks: R
   const run = startFreeze(conn, { jobs: options.jobs, lockTimeoutMs: options.lockTimeoutMs, takeOverAutovacuum: options.takeOverAutovacuum, pollMs: options.pollMs, signal: options.signal, onEvent: emit });
   // The stop zone first, and the full plan only once out of it: on a small machine its reads would compete with
   // those VACUUMs. Best effort: whatever it could not read, the full plan brings.
-  await readStopZoneWork(conn, options, (work) => run.add(work)).catch(() => {});
+  await readStopZoneWork(conn, options, run).catch(() => {});
   await run.idle();
   try {
     let plan = await planFreeze(conn, options);
