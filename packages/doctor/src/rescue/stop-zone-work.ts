@@ -3,7 +3,7 @@ import type { DatabaseRow, ServerRow, SettingRow } from '../collect/rows.js';
 import type { Snapshot } from '../collect/snapshot.js';
 import type { ConnOptions } from '../connect/conn-options.js';
 import { forEachDatabase } from '../connect/each-database.js';
-import { openSession, type Session } from '../connect/safe-session.js';
+import { openSession, type Session, type SessionOptions } from '../connect/safe-session.js';
 import { buildFreezePlan, serverLimits, type PlannedRelation } from './freeze-plan.js';
 import type { FreezeRunHandle } from './freeze-runner.js';
 import { locksByDatabase, locksDataset, relationsDataset, type ClusterLockRow, type LockRow, type RelationRow } from './plan-sql.js';
@@ -53,56 +53,73 @@ export async function readStopZoneWork(
   let entryHandedOver = false;
   try {
     const [start] = (await entry.query<Start>(START_SQL, [SETTINGS])) as [Start];
-    const settings: SettingRow[] = start.settings.map((s) => ({ ...s, unit: null, source: 'default' }));
-    const { xid, mxid } = serverLimits(start.version_num, settings);
+    const { xid, mxid } = serverLimits(start.version_num, start.settings.map((s) => ({ ...s, unit: null, source: 'default' })));
     const stuck = start.databases.filter((d) => d.datallowconn && d.datconnlimit !== -2 && (d.xid_age >= xid.stop || d.mxid_age >= mxid.stop));
     if (stuck.length === 0 || start.version_num < 120000) return;
 
-    const names = stuck.map((d) => d.datname);
-    const locks = locksByDatabase(start.locks ?? [], names);
     // Just under the stop limits: the relations past them.
-    const params = [xid.stop - 1, mxid.stop - 1];
-    const server = { version_num: start.version_num, version: start.version } as ServerRow;
-    const snapshot: Snapshot = { server, settings, databases: start.databases, tables: {}, locks: {}, skipped: [] };
-    const databases = start.databases.map((d) => ({ datname: d.datname, xid_age: d.xid_age, mxid_age: d.mxid_age, allows: d.datallowconn && d.datconnlimit !== -2 }));
-    let first = true;
-    const hand = (relations: Record<string, RelationRow[]>, locks: Record<string, LockRow[]>, sessions: Session[], last = false) => {
-      const plan = buildFreezePlan({ snapshot, targetXidAge: params[0]!, targetMxidAge: params[1]!, relations, locks, skipped: [] }, options);
-      // The running VACUUMs come with the first work; the entry session with the last (until then it may read its own database).
-      run.add({ sessions: last ? [...sessions, entry] : sessions, relations: withoutHeld(plan.order, locks), target: plan.target, limits: plan.limits, databases, final: false, progress: first ? start.progress : undefined });
-      first = false;
-      entryHandedOver = last;
-    };
-    // Databases a holder keeps in the zone (it locks one of their relations past the limit): after all the others.
-    const capped = { relations: {} as Record<string, RelationRow[]>, locks: {} as Record<string, LockRow[]>, sessions: [] as Session[] };
-    const readEach = (databases: string[]) =>
-      forEachDatabase(conn, databases, { session: sessionOptions, entry, onSkip: () => {}, keepOpen: true }, async (session) => {
-        const database = session.database;
-        const rows = await session.query<RelationRow>(sqlFor(relationsDataset, start.version_num)!, params);
-        const sessions = session === entry ? [] : [session];
-        const held = new Set(locks[database]!.filter(isHeld).map((l) => l.oid));
-        if (!rows.some((r) => held.has(r.oid))) return hand({ [database]: rows }, { [database]: locks[database]! }, sessions);
-        capped.relations[database] = rows;
-        capped.locks[database] = locks[database]!;
-        capped.sessions.push(...sessions);
-      });
-    // Databases where someone holds a lock are read once the others are out of the zone: a holder probably keeps them
-    // there, and on a small machine their reads slowed the VACUUMs that take the others out (by ~20 ms of ~250).
-    const locked = names.filter((d) => locks[d]!.some(isHeld));
-    try {
-      await readEach(names.filter((d) => !locked.includes(d)));
-      if (locked.length > 0) {
-        await run.idle();
-        await readEach(locked);
-      }
-    } catch (error) {
-      await Promise.all(capped.sessions.map((s) => s.close()));
-      throw error;
-    }
-    hand(capped.relations, capped.locks, capped.sessions, true);
+    await addWorkByDatabase({ conn, sessionOptions, entry, start, names: stuck.map((d) => d.datname), params: [xid.stop - 1, mxid.stop - 1], options, run });
+    entryHandedOver = true;
   } finally {
     if (!entryHandedOver) await entry.close();
   }
+}
+
+interface DatabaseWorkInputs {
+  conn: ConnOptions;
+  sessionOptions: SessionOptions;
+  /** Handed to the run with the last work. */
+  entry: Session;
+  start: Start;
+  /** The databases in the stop zone. */
+  names: string[];
+  /** The XID and MultiXact ages over which a relation holds its database in the zone. */
+  params: [number, number];
+  options: { jobs: number; emergency: boolean };
+  run: Pick<FreezeRunHandle, 'add' | 'idle'>;
+}
+
+/** Each database's relations past the limits, read in a session of its own and added to the run as they come. */
+async function addWorkByDatabase({ conn, sessionOptions, entry, start, names, params, options, run }: DatabaseWorkInputs): Promise<void> {
+  const locks = locksByDatabase(start.locks ?? [], names);
+  const server = { version_num: start.version_num, version: start.version } as ServerRow;
+  const settings: SettingRow[] = start.settings.map((s) => ({ ...s, unit: null, source: 'default' }));
+  const snapshot: Snapshot = { server, settings, databases: start.databases, tables: {}, locks: {}, skipped: [] };
+  const databases = start.databases.map((d) => ({ datname: d.datname, xid_age: d.xid_age, mxid_age: d.mxid_age, allows: d.datallowconn && d.datconnlimit !== -2 }));
+  let first = true;
+  const hand = (relations: Record<string, RelationRow[]>, held: Record<string, LockRow[]>, sessions: Session[], last = false) => {
+    const plan = buildFreezePlan({ snapshot, targetXidAge: params[0], targetMxidAge: params[1], relations, locks: held, skipped: [] }, options);
+    // The running VACUUMs come with the first work; the entry session with the last (until then it may read its own database).
+    run.add({ sessions: last ? [...sessions, entry] : sessions, relations: withoutHeld(plan.order, held), target: plan.target, limits: plan.limits, databases, final: false, progress: first ? start.progress : undefined });
+    first = false;
+  };
+  // Databases a holder keeps in the zone (it locks one of their relations past the limit): after all the others.
+  const capped = { relations: {} as Record<string, RelationRow[]>, locks: {} as Record<string, LockRow[]>, sessions: [] as Session[] };
+  const readEach = (list: string[]) =>
+    forEachDatabase(conn, list, { session: sessionOptions, entry, onSkip: () => {}, keepOpen: true }, async (session) => {
+      const database = session.database;
+      const rows = await session.query<RelationRow>(sqlFor(relationsDataset, start.version_num)!, params);
+      const sessions = session === entry ? [] : [session];
+      const heldOids = new Set(locks[database]!.filter(isHeld).map((l) => l.oid));
+      if (!rows.some((r) => heldOids.has(r.oid))) return hand({ [database]: rows }, { [database]: locks[database]! }, sessions);
+      capped.relations[database] = rows;
+      capped.locks[database] = locks[database]!;
+      capped.sessions.push(...sessions);
+    });
+  // Databases where someone holds a lock are read once the others are out of the zone: a holder probably keeps them
+  // there, and on a small machine their reads slowed the VACUUMs that take the others out (by ~20 ms of ~250).
+  const locked = names.filter((d) => locks[d]!.some(isHeld));
+  try {
+    await readEach(names.filter((d) => !locked.includes(d)));
+    if (locked.length > 0) {
+      await run.idle();
+      await readEach(locked);
+    }
+  } catch (error) {
+    await Promise.all(capped.sessions.map((s) => s.close()));
+    throw error;
+  }
+  hand(capped.relations, capped.locks, capped.sessions, true);
 }
 
 /** Autovacuum's locks pass by themselves (and the run leaves its VACUUMs to it); anyone else's hold the relation. */
