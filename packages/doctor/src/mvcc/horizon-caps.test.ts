@@ -79,3 +79,11 @@ describe('cappersOf', () => {
     expect(releaseOf(byKind('reports')).steps[0]).toMatch(/^-- on standby "reports" \(10\.0\.0\.2\): .*set hot_standby_feedback = off on it/);
   });
 });
+
+describe('who holds the horizon', () => {
+  it('not a backend still connecting: its catalog snapshot lasts milliseconds', () => {
+    const starting = session(8, { datname: 'shop', state: 'starting', backend_xmin: '900', xmin_age: 150_000 });
+    expect(horizonHolders(snapshot({ activity: [starting] }))).toEqual([]);
+    expect(horizonHolders(snapshot({ activity: [{ ...starting, state: 'idle in transaction' }] }))).toHaveLength(1);
+  });
+});

@@ -35,6 +35,8 @@ export function horizonHolders(snapshot: Snapshot): HorizonHolder[] {
   const holders: HorizonHolder[] = [];
   for (const a of snapshot.activity ?? []) {
     if (a.backend_type !== 'client backend' && a.backend_type !== null) continue;
+    // A backend still connecting holds a catalog snapshot for milliseconds: not a holder to release (it was ours once).
+    if (a.state === 'starting') continue;
     const xids = Math.max(a.xid_age ?? -1, a.xmin_age ?? -1);
     if (xids < 0) continue;
     const xmin = (a.xid_age ?? -1) >= (a.xmin_age ?? -1) ? a.backend_xid! : a.backend_xmin!;
