@@ -88,13 +88,13 @@ export async function examine(conn: ConnOptions, options: ExamineOptions = {}): 
   return { report, snapshot, registries };
 }
 
-/** An app that cannot be read is a skip, not a failed diagnosis: the database findings stand on their own. */
 /** The server log's tail, when the snapshot shows it has something to add; only then is its reader loaded. */
 async function addServerLogIfWanted(entry: Session, snapshot: Snapshot, since: number | undefined): Promise<void> {
   const wanted = serverLogWanted(snapshot);
   if (wanted) await (await import('./collect/server-log.js')).addServerLog(entry, snapshot, since, wanted);
 }
 
+/** An app that cannot be read is a skip, not a failed diagnosis: the database findings stand on their own. */
 async function readRegistries(urls: string[]): Promise<{ registries: AppRegistry[]; skipped: Skip[] }> {
   const results = await Promise.allSettled(urls.map((url) => readAppRegistry(url)));
   return {
