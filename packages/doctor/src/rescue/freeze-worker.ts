@@ -77,10 +77,12 @@ async function sessionFor(run: FreezeRun, conn: ConnOptions, worker: number, rel
 
 async function freezeOne(run: FreezeRun, worker: number, session: Session, relation: PlannedRelation): Promise<void> {
   const t0 = Date.now();
-  const [now] = await session.query<{ xid_age: number; mxid_age: number }>(RELATION_AGE_SQL, [relation.oid]);
-  if (!now) return fail(run, worker, relation, { code: '42P01', message: 'relation no longer exists' });
-  const target = run.target!;
-  if (now.xid_age <= target.xidAge && now.mxid_age <= target.mxidAge) return skip(run, worker, relation, 'already under the target (frozen by someone else since the plan)');
+  if (!run.agesAreFresh(relation)) {
+    const [now] = await session.query<{ xid_age: number; mxid_age: number }>(RELATION_AGE_SQL, [relation.oid]);
+    if (!now) return fail(run, worker, relation, { code: '42P01', message: 'relation no longer exists' });
+    const target = run.target!;
+    if (now.xid_age <= target.xidAge && now.mxid_age <= target.mxidAge) return skip(run, worker, relation, 'already under the target (frozen by someone else since the plan)');
+  }
   if (run.stopping) return void run.result.notStarted.push(relation);
   run.workers[worker] = { worker, pid: session.pid, relation, startedAt: Date.now() };
   run.emit({ type: 'relation-started', worker, pid: session.pid, relation, attempt: run.attempts.get(relation) ?? 1 });

@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { FreezeRun } from './freeze-run.js';
 import type { Tick, WaitRow } from './run-monitor.js';
 
@@ -14,6 +14,8 @@ export async function controlLoop(run: FreezeRun, done: AbortSignal): Promise<vo
   // Work that came with the VACUUMs running (the stop-zone read) starts without the first look, which then waits one
   // interval: the control session opened beside the first VACUUMs slowed them (bench:freeze's decoy layout: testdb
   // out of the stop zone at 0.134 s instead of 0.161 s, medians of 9 rounds on 2 cores).
+  // The workers send their first statements before this loop's first-run code takes its turn.
+  await nextTurn();
   if (run.queue.othersKnown) await sleep(pollMs, undefined, { signal: done }).catch(() => {});
   while (!done.aborted) {
     try {

@@ -90,7 +90,7 @@ async function addWorkByDatabase({ conn, sessionOptions, entry, start, names, pa
   const hand = (relations: Record<string, RelationRow[]>, held: Record<string, LockRow[]>, sessions: Session[], last = false) => {
     const plan = buildFreezePlan({ snapshot, targetXidAge: params[0], targetMxidAge: params[1], relations, locks: held, skipped: [] }, options);
     // The running VACUUMs come with the first work; the entry session with the last (until then it may read its own database).
-    run.add({ sessions: last ? [...sessions, entry] : sessions, relations: withoutHeld(plan.order, held), target: plan.target, limits: plan.limits, databases, final: false, progress: first ? start.progress : undefined });
+    run.add({ sessions: last ? [...sessions, entry] : sessions, relations: withoutHeld(plan.order, held), target: plan.target, limits: plan.limits, databases, final: false, progress: first ? start.progress : undefined, agesJustRead: true });
     first = false;
   };
   // Databases a holder keeps in the zone (it locks one of their relations past the limit): after all the others.
