@@ -99,7 +99,8 @@ export class FreezeRun {
     this.spareSessions.push(...(work.sessions ?? []));
     if (work.progress) this.queue.noteOthers(work.progress, new Set(this.workers.map((w) => w.pid)));
     const added = this.queue.add(work.relations);
-    if (work.agesJustRead) for (const r of added) this.agesReadAt.set(r, Date.now());
+    const readAt = Date.now();
+    if (work.agesJustRead) for (const r of added) this.agesReadAt.set(r, readAt);
     this.pagesTotal += added.reduce((sum, r) => sum + r.pagesToScan, 0);
     this.emit({ type: 'work-added', relations: added, final: work.final, target: work.target });
     this.pulse();
