@@ -7,8 +7,13 @@ import type { VerifyReport } from '../../src/verify/verify-report.js';
 import { cli } from '../check/run-check.js';
 import { urlOf, verifyDb } from './run-verify.js';
 
-/** Rows in the big tables: an anti-join over them takes seconds here, many times the statement_timeout given. */
-const BIG = 1_000_000;
+/**
+ * Rows in the big tables, and the statement_timeout the probe gets: one process runs the anti-join (no parallel
+ * workers in `big`), 0.7 s over 2M rows on a fast day here, several times the limit; 1M rows in parallel took 0.2 s,
+ * under the 300 ms once given.
+ */
+const BIG = 2_000_000;
+const LIMIT_MS = 150;
 
 describe('verify is bounded: a statement_timeout, a held lock, no XID (PostgreSQL 18)', () => {
   let cluster: Cluster;
@@ -18,6 +23,7 @@ describe('verify is bounded: a statement_timeout, a held lock, no XID (PostgreSQ
     // Autovacuum off: nothing but the test may assign XIDs.
     cluster = await Cluster.create({ label: 'verify-bounded', autovacuum: false });
     await cluster.sql('CREATE DATABASE big');
+    await cluster.sql('ALTER DATABASE big SET max_parallel_workers_per_gather = 0');
     await cluster.sql('CREATE DATABASE shop');
     shop = await inconsistentShop(cluster, { database: 'shop', damage: [] });
     // Unlogged and loaded under replica (the key is valid and the rows match it): a quick load of a slow anti-join.
@@ -37,7 +43,7 @@ describe('verify is bounded: a statement_timeout, a held lock, no XID (PostgreSQ
   afterAll(() => cluster?.destroy());
 
   it('a huge anti-join that statement_timeout ends is reported as not finished, exit 3, never as clean', async () => {
-    const { code, stdout } = await cli(['verify', urlOf(cluster, 'big'), '--statement-timeout', '300ms', '--json']);
+    const { code, stdout } = await cli(['verify', urlOf(cluster, 'big'), '--statement-timeout', `${LIMIT_MS}ms`, '--json']);
     const report = JSON.parse(stdout) as VerifyReport;
     expect(code).toBe(3);
     expect(report.exit_code).toBe(3);
@@ -45,14 +51,14 @@ describe('verify is bounded: a statement_timeout, a held lock, no XID (PostgreSQ
     expect(report.unfinished).toContainEqual({
       verification: 'orphan-rows',
       subject: { database: 'big', schema: 'public', table: 'big_child', constraint: 'big_child_parent_fkey' },
-      reason: 'statement_timeout (300 ms) ended it; run again with a larger --statement-timeout, off-peak',
+      reason: `statement_timeout (${LIMIT_MS} ms) ended it; run again with a larger --statement-timeout, off-peak`,
     });
     expect(report.verifications.find((v) => v.id === 'orphan-rows')).toMatchObject({ checked: 0, unfinished: 1 });
 
-    const text = await cli(['verify', urlOf(cluster, 'big'), '--statement-timeout', '300ms']);
+    const text = await cli(['verify', urlOf(cluster, 'big'), '--statement-timeout', `${LIMIT_MS}ms`]);
     expect(text.code).toBe(3);
     expect(text.stdout).toMatch(/^Nothing wrong found so far, but not every verification finished \(see below\)\.$/m);
-    expect(text.stdout).toMatch(/^not finished orphan-rows \(db big, public\.big_child, constraint big_child_parent_fkey\): statement_timeout \(300 ms\) ended it/m);
+    expect(text.stdout).toMatch(new RegExp(`^not finished orphan-rows \\(db big, public\\.big_child, constraint big_child_parent_fkey\\): statement_timeout \\(${LIMIT_MS} ms\\) ended it`, 'm'));
   });
 
   it('the same anti-join with time enough finishes, and the healthy table is clean (exit 0)', async () => {
