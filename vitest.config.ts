@@ -11,5 +11,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 300_000,
     teardownTimeout: 60_000,
+    // expect.poll's 1 s is too short for a page in Chromium beside another file's clusters on 2 cores.
+    expect: { poll: { timeout: 15_000 } },
   },
 });
