@@ -8,6 +8,7 @@ export default defineConfig({
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     globalSetup: ['packages/lab/test/global-setup.ts'],
+    reporters: ['default', './packages/lab/test/failure-digest.ts'],
     testTimeout: 120_000,
     hookTimeout: 300_000,
     teardownTimeout: 60_000,
