@@ -13,9 +13,9 @@ const DIGEST = fileURLToPath(new URL('./failure-digest.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'mvcc-digest-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function vitest(args: string[]): Promise<{ code: number; stdout: string }> {
+function vitest(): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [VITEST, 'run', ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1', CI: '1' } }, (error, stdout) =>
+    execFile(process.execPath, [VITEST, 'run'], { cwd: dir, env: { ...process.env, NO_COLOR: '1', CI: '1' } }, (error, stdout) =>
       resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout }),
     );
   });
@@ -36,7 +36,7 @@ it('ends a failed run with one line per failed test, failed hook and unhandled e
       });
     });`,
   );
-  const { code, stdout } = await vitest([]);
+  const { code, stdout } = await vitest();
   expect(code).toBe(1);
   const digest = stdout.slice(stdout.lastIndexOf('Failures, one line each:')).trim().split('\n');
   expect(digest).toEqual([
@@ -51,7 +51,7 @@ it('ends a failed run with one line per failed test, failed hook and unhandled e
 
 it('prints nothing when every test passes', async () => {
   writeFileSync(join(dir, 'faults.check.mjs'), `it('passes', () => { expect(1).toBe(1); });`);
-  const { code, stdout } = await vitest([]);
+  const { code, stdout } = await vitest();
   expect(code).toBe(0);
   expect(stdout).not.toContain('Failures');
 });
